@@ -1,0 +1,281 @@
+#include "daemon/config.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fmt/format.h>
+#include <cstdio>
+#include <memory>
+#include <functional>
+#include <map>
+
+#include "common/endpoint.hpp"
+#include "common/escape.hpp"
+
+namespace udpecho {
+namespace {
+
+constexpr std::size_t max_reply_prefix_bytes = 1024;
+
+// Shows a value inside an error message; the value came from a file and may hold anything.
+std::string quoted(std::string_view value) { return "'" + escape_bytes(value, 80) + "'"; }
+
+std::string_view trim(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r");
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t\r");
+  return text.substr(first, last - first + 1);
+}
+
+std::optional<std::size_t> parse_size(std::string_view text, std::size_t max, std::string& reason) {
+  std::size_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc{} || end != text.data() + text.size() || value > max) {
+    reason = fmt::format("{} is not a whole number from 0 to {}", quoted(text), max);
+    return std::nullopt;
+  }
+  return value;
+}
+
+using key_setter = std::function<bool(daemon_config&, std::string_view, std::string&)>;
+
+struct key_entry {
+  std::string_view name;
+  key_setter set;
+};
+
+const std::vector<key_entry>& key_table() {
+  static const std::vector<key_entry> table{
+      {"bind",
+       [](daemon_config& c, std::string_view v, std::string& why) {
+         auto list = parse_bind_list(v, why);
+         if (list) c.bind = std::move(*list);
+         return list.has_value();
+       }},
+      {"port",
+       [](daemon_config& c, std::string_view v, std::string& why) {
+         auto port = parse_port_value(v, why);
+         if (port) c.port = *port;
+         return port.has_value();
+       }},
+      {"reply_prefix",
+       [](daemon_config& c, std::string_view v, std::string& why) {
+         if (v.size() > max_reply_prefix_bytes) {
+           why = fmt::format("is {} bytes long; at most {} are allowed", v.size(),
+                             max_reply_prefix_bytes);
+           return false;
+         }
+         c.reply_prefix = std::string(v);
+         return true;
+       }},
+      {"log_level",
+       [](daemon_config& c, std::string_view v, std::string& why) {
+         auto level = parse_log_level(v, why);
+         if (level) c.log_level = *level;
+         return level.has_value();
+       }},
+      {"log_payload_bytes",
+       [](daemon_config& c, std::string_view v, std::string& why) {
+         auto size = parse_size(v, 65535, why);
+         if (size) c.log_payload_bytes = *size;
+         return size.has_value();
+       }},
+  };
+  return table;
+}
+
+// Levenshtein distance, to suggest the key a typo was meant to be.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string unknown_key_message(std::string_view key) {
+  std::string message = fmt::format("unknown key {}", quoted(key));
+  std::string_view best;
+  std::size_t best_distance = 3;  // further than this is no longer a typo
+  for (const auto& entry : key_table()) {
+    const auto distance = edit_distance(key, entry.name);
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = entry.name;
+    }
+  }
+  if (!best.empty()) message += fmt::format(" (did you mean '{}'?)", best);
+  return message;
+}
+
+// Splits "value   # comment" and removes double quotes. A '#' starts a comment only at the start
+// of the value or after white space, so "a#b" stays a value; inside quotes it is always data.
+std::optional<std::string> unquote_value(std::string_view raw, std::string& reason) {
+  raw = trim(raw);
+  if (raw.empty() || raw.front() != '"') {
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '#' && (i == 0 || raw[i - 1] == ' ' || raw[i - 1] == '\t')) {
+        raw = trim(raw.substr(0, i));
+        break;
+      }
+    }
+    if (raw.find('"') != std::string_view::npos) {
+      reason = fmt::format("{} has a stray '\"'; quote the whole value", quoted(raw));
+      return std::nullopt;
+    }
+    return std::string(raw);
+  }
+  std::string value;
+  std::size_t i = 1;
+  for (; i < raw.size() && raw[i] != '"'; ++i) {
+    if (raw[i] == '\\' && i + 1 < raw.size() && (raw[i + 1] == '"' || raw[i + 1] == '\\')) ++i;
+    value += raw[i];
+  }
+  if (i >= raw.size()) {
+    reason = "has an opening '\"' but no closing one";
+    return std::nullopt;
+  }
+  const auto rest = trim(raw.substr(i + 1));
+  if (!rest.empty() && rest.front() != '#') {
+    reason = fmt::format("unexpected {} after the closing '\"'", quoted(rest));
+    return std::nullopt;
+  }
+  return value;
+}
+
+bool is_key_name(std::string_view key) {
+  return !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+}  // namespace
+
+std::optional<std::vector<asio::ip::address>> parse_bind_list(std::string_view text,
+                                                              std::string& reason) {
+  std::vector<asio::ip::address> list;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto comma = text.find(',', start);
+    if (comma == std::string_view::npos) comma = text.size();
+    const auto item = trim(text.substr(start, comma - start));
+    auto address = parse_ip_literal(item);
+    if (!address) {
+      reason = item.empty() ? fmt::format("{} has an empty address", quoted(text))
+                            : fmt::format("{} is not an IPv4 or IPv6 address", quoted(item));
+      return std::nullopt;
+    }
+    if (std::find(list.begin(), list.end(), *address) != list.end()) {
+      reason = fmt::format("{} is listed twice", quoted(item));
+      return std::nullopt;
+    }
+    list.push_back(*address);
+    start = comma + 1;
+  }
+  return list;
+}
+
+std::optional<std::uint16_t> parse_port_value(std::string_view text, std::string& reason) {
+  auto port = parse_port(text);
+  if (!port) reason = fmt::format("{} is not a port (0-65535)", quoted(text));
+  return port;
+}
+
+std::optional<spdlog::level::level_enum> parse_log_level(std::string_view text,
+                                                         std::string& reason) {
+  static constexpr std::array<std::pair<std::string_view, spdlog::level::level_enum>, 7> levels{{
+      {"trace", spdlog::level::trace},
+      {"debug", spdlog::level::debug},
+      {"info", spdlog::level::info},
+      {"warning", spdlog::level::warn},
+      {"error", spdlog::level::err},
+      {"critical", spdlog::level::critical},
+      {"off", spdlog::level::off},
+  }};
+  for (const auto& [name, level] : levels) {
+    if (name == text) return level;
+  }
+  reason = fmt::format(
+      "{} is not a log level (trace, debug, info, warning, error, critical or off)", quoted(text));
+  return std::nullopt;
+}
+
+std::vector<std::string_view> config_keys() {
+  std::vector<std::string_view> names;
+  for (const auto& entry : key_table()) names.push_back(entry.name);
+  return names;
+}
+
+config_result parse_config(std::string_view text, std::string_view file_name) {
+  config_result result;
+  std::map<std::string, int, std::less<>> first_line_of_key;
+  int line_number = 0;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    const auto line = trim(text.substr(start, end - start));
+    start = end + 1;
+    ++line_number;
+    auto fail = [&](std::string_view what) {
+      result.errors.push_back(fmt::format("{}:{}: {}", file_name, line_number, what));
+    };
+
+    if (line.empty() || line.front() == '#') continue;
+    const auto equals = line.find('=');
+    if (equals == std::string_view::npos) {
+      fail(fmt::format("expected 'key = value', got {}", quoted(line)));
+      continue;
+    }
+    const auto key = trim(line.substr(0, equals));
+    if (!is_key_name(key)) {
+      fail(fmt::format("{} is not a key name", quoted(key)));
+      continue;
+    }
+    auto entry = std::find_if(key_table().begin(), key_table().end(),
+                              [&](const key_entry& e) { return e.name == key; });
+    if (entry == key_table().end()) {
+      fail(unknown_key_message(key));
+      continue;
+    }
+    if (auto seen = first_line_of_key.find(key); seen != first_line_of_key.end()) {
+      fail(fmt::format("{}: set twice (first on line {})", key, seen->second));
+      continue;
+    }
+    first_line_of_key.emplace(std::string(key), line_number);
+    std::string reason;
+    auto value = unquote_value(line.substr(equals + 1), reason);
+    if (!value || !entry->set(result.config, *value, reason)) {
+      fail(fmt::format("{}: {}", key, reason));
+    }
+  }
+  return result;
+}
+
+config_result load_config_file(const std::string& path) {
+  auto fail = [&](std::string_view what) {
+    const int error = errno;  // before anything else can change it
+    config_result result;
+    result.errors.push_back(fmt::format("{}: {}: {}", path, what, std::strerror(error)));
+    return result;
+  };
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!file) return fail("cannot open");
+  std::string contents;
+  char chunk[4096];
+  std::size_t got = 0;
+  while ((got = std::fread(chunk, 1, sizeof chunk, file.get())) > 0) contents.append(chunk, got);
+  if (std::ferror(file.get())) return fail("cannot read");
+  return parse_config(contents, path);
+}
+
+}  // namespace udpecho

@@ -1,0 +1,49 @@
+// udpechod's configuration: the settings, their defaults, and the parser for udpechod.conf.
+#pragma once
+
+#include <asio/ip/address.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <spdlog/common.h>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace udpecho {
+
+/// Everything udpechod can be told by its config file; each member starts at its default.
+struct daemon_config {
+  std::vector<asio::ip::address> bind{asio::ip::make_address("127.0.0.1")};
+  std::uint16_t port = 5002;
+  std::string reply_prefix = "server send data:";
+  spdlog::level::level_enum log_level = spdlog::level::info;
+  std::size_t log_payload_bytes = 64;
+};
+
+/// The outcome of parsing a config: the settings (defaults where the text said nothing or said
+/// something wrong) and one message per error, each "FILE:LINE: key: reason".
+struct config_result {
+  daemon_config config;
+  std::vector<std::string> errors;
+  bool ok() const { return errors.empty(); }
+};
+
+/// Parses the text of a config file. `file_name` is only used in error messages.
+config_result parse_config(std::string_view text, std::string_view file_name);
+
+/// Reads and parses a file. A file that cannot be read gives one error naming it and the OS reason.
+config_result load_config_file(const std::string& path);
+
+/// The keys the parser accepts, in the order the shipped config documents them.
+std::vector<std::string_view> config_keys();
+
+// Value parsers, shared by the config file and the command-line overrides. Each returns the value
+// or, through `reason`, why the text is not one ("'70000' is not a port (0-65535)").
+std::optional<std::vector<asio::ip::address>> parse_bind_list(std::string_view text,
+                                                              std::string& reason);
+std::optional<std::uint16_t> parse_port_value(std::string_view text, std::string& reason);
+std::optional<spdlog::level::level_enum> parse_log_level(std::string_view text,
+                                                         std::string& reason);
+
+}  // namespace udpecho

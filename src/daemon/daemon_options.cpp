@@ -1,0 +1,128 @@
+#include "daemon/daemon_options.hpp"
+
+#include <fmt/format.h>
+#include <string_view>
+
+#include "daemon/config.hpp"
+
+namespace udpecho {
+
+std::string daemon_help_text() {
+  return fmt::format(
+      R"(Usage: udpechod [OPTIONS]
+A UDP echo daemon: every datagram is answered with the reply prefix followed by its payload.
+
+Options:
+  -c, --config FILE      read settings from FILE (default {})
+  -b, --bind LIST        comma-separated IPv4/IPv6 addresses to listen on (overrides 'bind')
+  -p, --port PORT        UDP port, 0-65535; 0 lets the kernel choose (overrides 'port')
+  -l, --log-level LEVEL  trace, debug, info, warning, error, critical or off (overrides 'log_level')
+  -t, --check-config     check the config and the command line, print any errors, and exit
+  -V, --version          print the version and exit
+  -h, --help             print this help and exit
+
+Signals: TERM and INT stop the daemon after a summary line; HUP reloads the config.
+
+Exit status:
+  0   stopped on request, or --check-config found no error
+  1   a socket could not be opened or bound
+  64  bad command line
+  78  bad config file
+)",
+      default_config_path);
+}
+
+namespace {
+
+struct option_spec {
+  std::string_view long_name;
+  char short_name;
+  bool takes_value;
+};
+
+constexpr option_spec specs[] = {
+    {"config", 'c', true},     {"bind", 'b', true},          {"port", 'p', true},
+    {"log-level", 'l', true},  {"check-config", 't', false}, {"version", 'V', false},
+    {"help", 'h', false},
+};
+
+// Applies one option; returns the reason it is wrong, or an empty string.
+std::string apply(daemon_options& options, const option_spec& spec, const std::string& value) {
+  std::string reason;
+  switch (spec.short_name) {
+    case 'c':
+      options.config_path = value;
+      options.config_path_given = true;
+      return {};
+    case 'b':
+      options.bind = parse_bind_list(value, reason);
+      break;
+    case 'p':
+      options.port = parse_port_value(value, reason);
+      break;
+    case 'l':
+      options.log_level = parse_log_level(value, reason);
+      break;
+    case 't':
+      options.check_config = true;
+      return {};
+    case 'V':
+      options.show_version = true;
+      return {};
+    case 'h':
+      options.show_help = true;
+      return {};
+  }
+  return reason.empty() ? reason : fmt::format("--{}: {}", spec.long_name, reason);
+}
+
+}  // namespace
+
+daemon_options_result parse_daemon_options(const std::vector<std::string>& args) {
+  daemon_options_result result;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    const option_spec* spec = nullptr;
+    std::optional<std::string> inline_value;
+    if (arg.starts_with("--")) {
+      std::string_view name = std::string_view(arg).substr(2);
+      if (auto equals = name.find('='); equals != std::string_view::npos) {
+        inline_value = std::string(name.substr(equals + 1));
+        name = name.substr(0, equals);
+      }
+      for (const auto& s : specs) {
+        if (s.long_name == name) spec = &s;
+      }
+    } else if (arg.size() == 2 && arg[0] == '-') {
+      for (const auto& s : specs) {
+        if (s.short_name == arg[1]) spec = &s;
+      }
+    } else {
+      result.error = fmt::format("unexpected argument '{}'", arg);
+      return result;
+    }
+    if (spec == nullptr) {
+      result.error = fmt::format("unknown option '{}'", arg);
+      return result;
+    }
+    std::string value;
+    if (spec->takes_value) {
+      if (inline_value) {
+        value = *inline_value;
+      } else if (i + 1 < args.size()) {
+        value = args[++i];
+      } else {
+        result.error = fmt::format("option '--{}' needs a value", spec->long_name);
+        return result;
+      }
+    } else if (inline_value) {
+      result.error = fmt::format("option '--{}' takes no value", spec->long_name);
+      return result;
+    }
+    result.error = apply(result.options, *spec, value);
+    if (!result.error.empty()) return result;
+  }
+  return result;
+}
+
+}  // namespace udpecho

@@ -1,0 +1,98 @@
+// The daemon's UDP socket layer: one datagram per co_await above, batched system calls below.
+//
+// receive() hands out one datagram at a time from a recvmmsg() batch; send() queues a reply that
+// is written with sendmmsg() when the batch is drained or the queue is full. Replies leave from
+// the address their request was sent to (IP_PKTINFO / IPV6_PKTINFO) on wildcard sockets.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <asio/awaitable.hpp>
+#include <asio/ip/udp.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <system_error>
+
+namespace udpecho {
+
+/// The largest UDP payload over IPv4 (65535 - 20 - 8) and over IPv6 without jumbograms (65535 - 8).
+inline constexpr std::size_t max_udp_payload_v4 = 65507;
+inline constexpr std::size_t max_udp_payload_v6 = 65527;
+
+/// How many datagrams one recvmmsg()/sendmmsg() moves at most.
+inline constexpr std::size_t datagram_batch_size = 64;
+
+/// One received datagram. It stays valid until receive() is called again after the replies to
+/// its batch have been sent, i.e. for the whole of the loop iteration that handles it.
+struct datagram {
+  asio::ip::udp::endpoint peer;  // as the kernel reports it: IPv4-mapped on a dual-stack socket
+  std::string_view payload;
+  bool truncated = false;              // larger than the receive slot; payload is cut
+  std::optional<asio::ip::address> destination;  // the address it was sent to, if known
+  unsigned destination_ifindex = 0;
+};
+
+/// Counts of what went wrong below the datagrams themselves.
+struct socket_error_counters {
+  std::uint64_t receive_errors = 0;  // ICMP errors queued on the socket, ENOMEM, ...
+  std::uint64_t send_errors = 0;     // replies the kernel refused
+  std::error_code last_receive_error;
+  std::error_code last_send_error;
+};
+
+/// The largest payload a datagram to `peer` may carry; IPv4-mapped peers get the IPv4 limit.
+std::size_t max_payload_to(const asio::ip::udp::endpoint& peer);
+
+/// Opens a UDP socket bound to address:port. Wildcard sockets get packet-info on so that replies
+/// can leave from the request's destination; "::" takes IPv4 too unless `v6_only`.
+/// Throws std::system_error naming the OS reason.
+asio::ip::udp::socket open_bound_socket(asio::io_context& io, const asio::ip::address& address,
+                                        std::uint16_t port, bool v6_only);
+
+/// Turns packet-info on for a socket that already exists (one passed by systemd, say).
+void enable_packet_info(asio::ip::udp::socket& socket);
+
+class datagram_socket {
+ public:
+  /// Takes over a bound socket. Packet info is used when `reply_from_destination` is true.
+  datagram_socket(asio::ip::udp::socket socket, bool reply_from_destination);
+  ~datagram_socket();
+  datagram_socket(const datagram_socket&) = delete;
+  datagram_socket& operator=(const datagram_socket&) = delete;
+
+  /// The next datagram. Suspends only when the kernel has none queued.
+  asio::awaitable<const datagram*> receive();
+
+  /// Queues `prefix` + `payload` as one reply to `request`. Both views must stay valid until the
+  /// next receive(); the payload normally points into the request itself.
+  asio::awaitable<void> send(const datagram& request, std::string_view prefix,
+                             std::string_view payload);
+
+  /// Sends every queued reply. A reply the kernel refuses is counted and dropped; the rest go.
+  asio::awaitable<void> flush();
+
+  asio::ip::udp::endpoint local_endpoint() const { return socket_.local_endpoint(); }
+  const socket_error_counters& errors() const { return errors_; }
+  void close();
+
+ private:
+  struct batch_buffers;
+
+  void decode(std::size_t index);
+
+  asio::ip::udp::socket socket_;
+  bool reply_from_destination_;
+  std::unique_ptr<batch_buffers> buffers_;
+  std::size_t received_ = 0;      // datagrams in the current batch
+  std::size_t next_ = 0;          // the next one receive() hands out
+  std::size_t queued_ = 0;        // replies waiting for flush()
+  unsigned batches_without_wait_ = 0;
+  socket_error_counters errors_;
+};
+
+}  // namespace udpecho

@@ -1,0 +1,100 @@
+#include "daemon/echo_service.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/use_awaitable.hpp>
+#include <exception>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "common/endpoint.hpp"
+#include "common/escape.hpp"
+
+namespace udpecho {
+
+asio::awaitable<void> serve_datagrams(echo_service* service, datagram_socket* socket) {
+  // Holding the settings for a whole datagram keeps the prefix alive until its reply is flushed.
+  std::shared_ptr<const echo_settings> settings = service->settings_;
+  for (;;) {
+    const datagram& request = *co_await socket->receive();
+    if (settings != service->settings_) settings = service->settings_;
+    if (!service->admit(request, *settings)) continue;
+    co_await socket->send(request, settings->reply_prefix, request.payload);
+  }
+}
+
+echo_service::echo_service(std::shared_ptr<const echo_settings> settings)
+    : settings_(std::move(settings)) {}
+
+void echo_service::serve(asio::io_context& io, std::unique_ptr<datagram_socket> socket) {
+  auto* raw = socket.get();
+  sockets_.push_back(std::move(socket));
+  const auto where = format_endpoint(raw->local_endpoint());
+  asio::co_spawn(io, serve_datagrams(this, raw), [where](std::exception_ptr error) {
+    if (!error) return;
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::system_error& e) {
+      if (e.code() == asio::error::operation_aborted) return;  // closed by stop()
+      spdlog::error("{}: stopped serving: {}", where, e.what());
+    } catch (const std::exception& e) {
+      spdlog::error("{}: stopped serving: {}", where, e.what());
+    }
+  });
+}
+
+bool echo_service::admit(const datagram& request, const echo_settings& settings) {
+  ++counters_.datagrams;
+  counters_.bytes_received += request.payload.size();
+  peers_.add(request.peer);
+
+  const std::size_t reply_size = settings.reply_prefix.size() + request.payload.size();
+  const bool oversized = reply_size > max_payload_to(request.peer);
+  if (request.truncated) {
+    ++counters_.truncated;
+  } else if (oversized) {
+    ++counters_.oversized_replies;
+  } else {
+    ++counters_.replies;
+    counters_.bytes_sent += reply_size;
+  }
+
+  if (spdlog::should_log(spdlog::level::info)) {
+    std::string preview;
+    append_escaped(preview, request.payload, settings.log_payload_bytes);
+    spdlog::info("{} sent {} bytes: \"{}\"", format_endpoint(request.peer),
+                 request.payload.size(), preview);
+  }
+  if (request.truncated) {
+    spdlog::warn("{}: datagram larger than the receive buffer; not answered",
+                 format_endpoint(request.peer));
+  } else if (oversized) {
+    spdlog::warn("{}: reply of {} bytes would exceed the largest UDP datagram ({}); not sent",
+                 format_endpoint(request.peer), reply_size, max_payload_to(request.peer));
+  }
+  return !request.truncated && !oversized;
+}
+
+void echo_service::stop() {
+  for (auto& socket : sockets_) socket->close();
+}
+
+socket_error_counters echo_service::socket_errors() const {
+  socket_error_counters total;
+  for (const auto& socket : sockets_) {
+    total.receive_errors += socket->errors().receive_errors;
+    total.send_errors += socket->errors().send_errors;
+  }
+  return total;
+}
+
+std::string echo_service::summary() const {
+  const auto errors = socket_errors();
+  return fmt::format(
+      "{} datagrams ({} bytes) from {}{} peers; {} replies ({} bytes); {} oversized replies not "
+      "sent; {} receive errors; {} send errors",
+      counters_.datagrams, counters_.bytes_received, peers_.saturated() ? "at least " : "",
+      peers_.count(), counters_.replies, counters_.bytes_sent, counters_.oversized_replies,
+      errors.receive_errors, errors.send_errors);
+}
+
+}  // namespace udpecho

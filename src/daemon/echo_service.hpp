@@ -1,0 +1,62 @@
+// The echo itself: a coroutine per socket that receives, logs and replies.
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "daemon/datagram_socket.hpp"
+#include "daemon/peer_tally.hpp"
+
+namespace udpecho {
+
+/// The settings the echo reads per datagram; replaced as a whole on reload.
+struct echo_settings {
+  std::string reply_prefix;
+  std::size_t log_payload_bytes = 64;
+};
+
+struct traffic_counters {
+  std::uint64_t datagrams = 0;
+  std::uint64_t bytes_received = 0;
+  std::uint64_t replies = 0;
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t oversized_replies = 0;  // prefix + payload over the datagram limit: not sent
+  std::uint64_t truncated = 0;          // larger than a receive slot: not answered
+};
+
+class echo_service {
+ public:
+  explicit echo_service(std::shared_ptr<const echo_settings> settings);
+
+  /// Starts serving a socket on `io`.
+  void serve(asio::io_context& io, std::unique_ptr<datagram_socket> socket);
+
+  /// Later datagrams use these settings.
+  void update(std::shared_ptr<const echo_settings> settings) { settings_ = std::move(settings); }
+
+  /// Closes every socket; their coroutines end.
+  void stop();
+
+  const traffic_counters& counters() const { return counters_; }
+  const peer_tally& peers() const { return peers_; }
+  /// Send and receive errors summed over the sockets.
+  socket_error_counters socket_errors() const;
+  /// One line for the log at stop: datagrams, bytes, peers, replies, drops and errors.
+  std::string summary() const;
+
+ private:
+  friend asio::awaitable<void> serve_datagrams(echo_service* service, datagram_socket* socket);
+  /// Logs and counts one request; returns whether it gets a reply.
+  bool admit(const datagram& request, const echo_settings& settings);
+
+  std::shared_ptr<const echo_settings> settings_;
+  std::vector<std::unique_ptr<datagram_socket>> sockets_;
+  traffic_counters counters_;
+  peer_tally peers_;
+};
+
+}  // namespace udpecho

@@ -1,0 +1,181 @@
+"""Shared helpers for integration tests: start the real udpechod, wait for it, talk UDP to it.
+
+Every test starts its own daemon on an ephemeral port (port 0) on loopback, and learns the port
+from the daemon's own `listening on ADDR:PORT` log lines, so tests never wait on bare sleeps.
+"""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+UDPECHOD = os.environ.get("UDPECHOD", "udpechod")
+SOURCE_ROOT = os.environ.get(
+    "UDPECHO_SOURCE_ROOT", os.path.join(os.path.dirname(__file__), "..", ".."))
+LISTENING = re.compile(r"listening on (\[(?P<v6>[^\]]+)\]|(?P<v4>[0-9.]+)):(?P<port>\d+)")
+DEFAULT_TIMEOUT = 10.0
+
+
+class Daemon:
+    """A udpechod process with its stderr collected line by line.
+
+    `config` is the text of a config file written to a temporary directory; `args` are extra
+    command-line arguments. By default the daemon listens on 127.0.0.1 with a kernel-chosen port.
+    """
+
+    def __init__(self, config="bind = 127.0.0.1\nport = 0\n", args=(), env=None,
+                 wait_ready=True, binary=UDPECHOD):
+        self.tmp = tempfile.TemporaryDirectory(prefix="udpechod-test-")
+        self.config_path = os.path.join(self.tmp.name, "udpechod.conf")
+        if config is not None:
+            with open(self.config_path, "w", encoding="utf-8") as f:
+                f.write(config)
+        argv = [binary]
+        if config is not None:
+            argv += ["--config", self.config_path]
+        argv += list(args)
+        self.lines = []
+        self.cond = threading.Condition()
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env=env if env is not None else os.environ.copy())
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        self.endpoints = []
+        if wait_ready:
+            self.wait_listening()
+
+    def _read(self):
+        for raw in self.proc.stdout:
+            with self.cond:
+                self.lines.append(raw.decode("utf-8", "surrogateescape").rstrip("\n"))
+                self.cond.notify_all()
+        with self.cond:
+            self.cond.notify_all()
+
+    def wait_for(self, pattern, timeout=DEFAULT_TIMEOUT, start=0):
+        """Waits for a log line matching `pattern` (from line `start` on); returns the match."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for line in self.lines[start:]:
+                    m = regex.search(line)
+                    if m:
+                        return m
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or (self.proc.poll() is not None and not self.reader.is_alive()):
+                    raise AssertionError(
+                        f"no log line matched {pattern!r} within {timeout}s; log:\n"
+                        + "\n".join(self.lines[-40:]))
+                self.cond.wait(min(remaining, 0.2))
+
+    def count(self, pattern):
+        regex = re.compile(pattern)
+        with self.cond:
+            return sum(1 for line in self.lines if regex.search(line))
+
+    def wait_listening(self, timeout=DEFAULT_TIMEOUT):
+        """Waits until startup is complete: the line after the last `listening on`."""
+        self.wait_for(r"listening on", timeout)
+        # All sockets are bound before the event loop starts; wait for that to be logged.
+        self.wait_for(r"ready: serving", timeout)
+        with self.cond:
+            for line in self.lines:
+                m = LISTENING.search(line)
+                if m:
+                    host = m.group("v6") or m.group("v4")
+                    self.endpoints.append((host, int(m.group("port"))))
+        return self.endpoints
+
+    @property
+    def port(self):
+        return self.endpoints[0][1]
+
+    @property
+    def address(self):
+        return self.endpoints[0]
+
+    def send_signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, sig=signal.SIGTERM, timeout=DEFAULT_TIMEOUT):
+        """Sends `sig` and waits for the exit; returns the exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise
+        self.reader.join(timeout)
+        return rc
+
+    def wait_exit(self, timeout=DEFAULT_TIMEOUT):
+        rc = self.proc.wait(timeout)
+        self.reader.join(timeout)
+        return rc
+
+    def log(self):
+        with self.cond:
+            return list(self.lines)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.tmp.cleanup()
+
+
+def run(argv, timeout=DEFAULT_TIMEOUT, **kwargs):
+    """Runs a command to completion; returns CompletedProcess with text stdout/stderr."""
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL, **kwargs)
+
+
+def udp_socket(host="127.0.0.1", bind=None, timeout=2.0):
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    if bind is not None:
+        s.bind(bind)
+    return s
+
+
+def exchange(address, payload, bind=None, timeout=2.0):
+    """Sends one datagram to `address` and returns (reply bytes, reply source)."""
+    with udp_socket(address[0], bind=bind, timeout=timeout) as s:
+        s.sendto(payload, address)
+        return s.recvfrom(70000)
+
+
+def free_udp_port(host="127.0.0.1"):
+    """A UDP port that was free a moment ago, for tests that must name a port in advance."""
+    with udp_socket(host) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def exchange_until_answered(address, payload, attempts=100, timeout=0.1):
+    """Sends `payload` until a reply arrives (a readiness signal for a quiet daemon)."""
+    with udp_socket(address[0], timeout=timeout) as s:
+        for _ in range(attempts):
+            s.sendto(payload, address)
+            try:
+                return s.recvfrom(70000)[0]
+            except socket.timeout:
+                continue
+    raise AssertionError(f"no reply from {address} after {attempts} attempts")
+
+
+def main():
+    unittest.main(module="__main__", verbosity=2)
