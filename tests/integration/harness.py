@@ -136,8 +136,14 @@ class Daemon:
         self.tmp.cleanup()
 
 
-def run(argv, timeout=DEFAULT_TIMEOUT, **kwargs):
-    """Runs a command to completion; returns CompletedProcess with text stdout/stderr."""
+def run(argv, timeout=DEFAULT_TIMEOUT, input_bytes=None, **kwargs):
+    """Runs a command to completion; returns CompletedProcess with its output.
+
+    Output is text, unless `input_bytes` is given: then it is fed to stdin and output is bytes.
+    """
+    if input_bytes is not None:
+        return subprocess.run(argv, capture_output=True, timeout=timeout, input=input_bytes,
+                              **kwargs)
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
                           stdin=subprocess.DEVNULL, **kwargs)
 

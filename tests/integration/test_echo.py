@@ -60,6 +60,21 @@ class EchoTest(harness.unittest.TestCase):
                              r"not sent", start=start)
         self.assert_echo(self.v4, b"after oversized")
 
+    def test_a_vanished_peer_does_not_stop_the_echo(self):
+        # The reply to a closed socket draws an ICMP port-unreachable; the daemon must shrug it off.
+        for i in range(20):
+            with harness.udp_socket() as s:
+                s.sendto(b"gone %d" % i, self.v4)
+        self.daemon.wait_for(r'sent 7 bytes: "gone 19"')
+        self.assert_echo(self.v4, b"still answering")
+        self.assert_echo(self.v6, b"still answering")
+
+    def test_netcat_gets_the_reply(self):
+        # Any ordinary UDP client works; nc stays until its -w idle timeout.
+        result = harness.run(["nc", "-u", "-w1", "127.0.0.1", str(self.daemon.port)],
+                             input_bytes=b"hello")
+        self.assertEqual(result.stdout, b"server send data:hello")
+
     def test_eight_concurrent_peers(self):
         results = {}
 
