@@ -5,6 +5,8 @@
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 #include <cerrno>
+#include <chrono>
+#include <cstdlib>
 #include <csignal>
 #include <filesystem>
 #include <fmt/format.h>
@@ -13,7 +15,12 @@
 #include "common/endpoint.hpp"
 #include "daemon/config.hpp"
 #include "daemon/echo_service.hpp"
+#include "daemon/listen_fds.hpp"
+#include "daemon/listeners.hpp"
 #include "daemon/logging.hpp"
+#include "daemon/reload.hpp"
+#include "daemon/sd_notify.hpp"
+#include "daemon/service_status.hpp"
 #include "udpecho_version.hpp"
 
 namespace udpecho {
@@ -40,19 +47,31 @@ loaded_config load_config(const daemon_options& options) {
   return loaded;
 }
 
-std::shared_ptr<const echo_settings> settings_from(const daemon_config& config) {
-  return std::make_shared<const echo_settings>(
-      echo_settings{config.reply_prefix, config.log_payload_bytes});
-}
+// SIGHUP: re-read the config and apply it; the manager sees RELOADING=1, then READY=1 whatever
+// the outcome, since a failed reload leaves the daemon serving as before.
+struct hangup_reloader {
+  asio::signal_set& hangups;
+  const daemon_options& options;
+  running_config& running;
+  asio::io_context& io;
+  echo_service& service;
+  notifier& manager;
+  service_status& status;
 
-// "::" takes IPv4 as well, unless an IPv4 address is also configured: both would then claim the
-// same IPv4 port, and the second bind would fail.
-bool wants_v6_only(const std::vector<asio::ip::address>& bind) {
-  for (const auto& address : bind) {
-    if (address.is_v4()) return true;
+  void arm() {
+    hangups.async_wait([this](const std::error_code& error, int) {
+      if (error) return;
+      manager.send(reloading_message(std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::steady_clock::now().time_since_epoch())));
+      spdlog::info("SIGHUP: reloading the configuration");
+      const auto loaded = load_config(options);
+      apply_reload(loaded.result, loaded.source, running, io, service);
+      manager.send("READY=1");
+      status.refresh();
+      arm();
+    });
   }
-  return false;
-}
+};
 
 }  // namespace
 
@@ -77,33 +96,50 @@ int run_daemon(const daemon_options& options) {
   spdlog::info("udpechod {} starting; configuration from {}", UDPECHO_VERSION, loaded.source);
 
   asio::io_context io(1);
-  // Handlers are in place before anything can announce readiness, so an early SIGTERM is a stop.
+  // Handlers are in place before anything can announce readiness, so an early SIGTERM is a stop
+  // and an early SIGHUP a reload rather than the default action, which would end the process.
   asio::signal_set signals(io, SIGINT, SIGTERM);
+  asio::signal_set hangups(io, SIGHUP);
+  auto manager = notifier::from_environment();
   echo_service service(settings_from(config));
-  const bool v6_only = wants_v6_only(config.bind);
-  std::uint16_t port = config.port;
-  for (const auto& address : config.bind) {
-    try {
-      auto socket = open_bound_socket(io, address, port, v6_only);
-      const auto local = socket.local_endpoint();
-      if (port == 0) {
-        // Every address shares the port the kernel picked for the first one.
-        port = local.port();
-        spdlog::info("port 0: the kernel chose port {}", port);
-      }
-      service.serve(io, std::make_unique<datagram_socket>(std::move(socket),
-                                                          address.is_unspecified()));
-      spdlog::info("listening on {}", format_endpoint(local));
-    } catch (const std::system_error& e) {
-      spdlog::critical("cannot listen on {}: {}", format_endpoint(address, port),
-                       e.code().message());
-      return exit_socket_error;
+  running_config running{config, false};
+
+  const auto activation = listen_fds_from_environment();
+  try {
+    if (!activation.ok()) throw std::runtime_error("socket activation: " + activation.error);
+    if (activation.count > 0) {
+      running.socket_activated = true;
+      spdlog::info("socket activation: serving {} socket{} passed by the service manager; bind "
+                   "and port in the configuration are ignored",
+                   activation.count, activation.count == 1 ? "" : "s");
     }
+    auto sockets = running.socket_activated ? adopt_listen_fds(io, activation.count)
+                                            : bind_sockets(io, config.bind, config.port);
+    for (auto& socket : sockets) {
+      const auto local = socket.local_endpoint();
+      if (running.socket_activated) spdlog::info("listening on {}", format_endpoint(local));
+      service.serve(io, std::make_unique<datagram_socket>(std::move(socket),
+                                                          local.address().is_unspecified()));
+    }
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return exit_socket_error;
   }
 
-  spdlog::info("ready: serving {} socket{}", config.bind.size(), config.bind.size() == 1 ? "" : "s");
+  const auto served = service.endpoints().size();
+  spdlog::info("ready: serving {} socket{}", served, served == 1 ? "" : "s");
+  manager.send("READY=1");
+  service_status status(manager, [&service] {
+    return status_text(service.endpoints(), service.counters().datagrams,
+                       service.peers().count(), service.peers().saturated());
+  });
+  status.start(io, watchdog_interval(std::getenv("WATCHDOG_USEC"), std::getenv("WATCHDOG_PID"),
+                                     getpid()));
+  hangup_reloader reloader{hangups, options, running, io, service, manager, status};
+  reloader.arm();
   signals.async_wait([&](const std::error_code& error, int signal_number) {
     if (error) return;
+    manager.send("STOPPING=1");
     spdlog::info("stopping on {}: {}", signal_number == SIGINT ? "SIGINT" : "SIGTERM",
                  service.summary());
     service.stop();

@@ -1,5 +1,6 @@
 #include "daemon/echo_service.hpp"
 
+#include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/use_awaitable.hpp>
 #include <exception>
@@ -29,8 +30,9 @@ void echo_service::serve(asio::io_context& io, std::unique_ptr<datagram_socket> 
   auto* raw = socket.get();
   sockets_.push_back(std::move(socket));
   const auto where = format_endpoint(raw->local_endpoint());
-  asio::co_spawn(io, serve_datagrams(this, raw), [where](std::exception_ptr error) {
-    if (!error) return;
+  asio::co_spawn(io, serve_datagrams(this, raw), [this, raw, where](std::exception_ptr error) {
+    // A socket closed by retire() ends with whatever error its last system call saw.
+    if (release(raw) || !error) return;
     try {
       std::rethrow_exception(error);
     } catch (const std::system_error& e) {
@@ -78,8 +80,39 @@ void echo_service::stop() {
   for (auto& socket : sockets_) socket->close();
 }
 
+void echo_service::retire(const asio::ip::address& address) {
+  for (auto& socket : sockets_) {
+    // Retired sockets are closed already and have no local endpoint left to compare.
+    if (std::find(retired_.begin(), retired_.end(), socket.get()) != retired_.end()) continue;
+    if (socket->local_endpoint().address() != address) continue;
+    retired_.push_back(socket.get());
+    socket->close();
+  }
+}
+
+bool echo_service::release(const datagram_socket* socket) {
+  const auto found = std::find_if(sockets_.begin(), sockets_.end(),
+                                  [socket](const auto& owned) { return owned.get() == socket; });
+  if (found == sockets_.end()) return false;
+  const bool was_retired = std::find(retired_.begin(), retired_.end(), socket) != retired_.end();
+  released_errors_.receive_errors += socket->errors().receive_errors;
+  released_errors_.send_errors += socket->errors().send_errors;
+  retired_.erase(std::remove(retired_.begin(), retired_.end(), socket), retired_.end());
+  sockets_.erase(found);
+  return was_retired;
+}
+
+std::vector<asio::ip::udp::endpoint> echo_service::endpoints() const {
+  std::vector<asio::ip::udp::endpoint> result;
+  for (const auto& socket : sockets_) {
+    if (std::find(retired_.begin(), retired_.end(), socket.get()) != retired_.end()) continue;
+    result.push_back(socket->local_endpoint());
+  }
+  return result;
+}
+
 socket_error_counters echo_service::socket_errors() const {
-  socket_error_counters total;
+  socket_error_counters total = released_errors_;
   for (const auto& socket : sockets_) {
     total.receive_errors += socket->errors().receive_errors;
     total.send_errors += socket->errors().send_errors;

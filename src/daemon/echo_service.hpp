@@ -41,6 +41,13 @@ class echo_service {
   /// Closes every socket; their coroutines end.
   void stop();
 
+  /// Stops serving the socket bound to `address` (a reload dropped it). It is closed now and freed
+  /// when its coroutine has ended; its error counts stay in socket_errors().
+  void retire(const asio::ip::address& address);
+
+  /// Where the sockets being served are bound, in the order they were added.
+  std::vector<asio::ip::udp::endpoint> endpoints() const;
+
   const traffic_counters& counters() const { return counters_; }
   const peer_tally& peers() const { return peers_; }
   /// Send and receive errors summed over the sockets.
@@ -52,9 +59,13 @@ class echo_service {
   friend asio::awaitable<void> serve_datagrams(echo_service* service, datagram_socket* socket);
   /// Logs and counts one request; returns whether it gets a reply.
   bool admit(const datagram& request, const echo_settings& settings);
+  /// Frees a socket whose coroutine has ended; returns whether retire() had closed it.
+  bool release(const datagram_socket* socket);
 
   std::shared_ptr<const echo_settings> settings_;
   std::vector<std::unique_ptr<datagram_socket>> sockets_;
+  std::vector<datagram_socket*> retired_;  // closed, waiting for their coroutines to end
+  socket_error_counters released_errors_;  // of sockets already freed
   traffic_counters counters_;
   peer_tally peers_;
 };
