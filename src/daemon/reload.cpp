@@ -65,7 +65,13 @@ bool apply_reload(const config_result& loaded, const std::string& source, runnin
   }
 
   service.update(settings_from(next));
+  // Said at info under whichever of the two levels shows it, so a reload to a quieter level is
+  // still confirmed.
+  const auto summary = fmt::format("reloaded {}: serving {}", source,
+                                   plural(service.endpoints().size(), "socket"));
+  if (next.log_level > spdlog::level::info) spdlog::info("{}", summary);
   spdlog::default_logger()->set_level(next.log_level);
+  if (next.log_level <= spdlog::level::info) spdlog::info("{}", summary);
   const auto bind = running.config.bind;
   const auto port = running.config.port;
   running.config = next;
@@ -73,7 +79,6 @@ bool apply_reload(const config_result& loaded, const std::string& source, runnin
     running.config.bind = bind;  // still what the sockets are, for the next comparison
     running.config.port = port;
   }
-  spdlog::info("reloaded {}: serving {}", source, plural(service.endpoints().size(), "socket"));
   return true;
 }
 

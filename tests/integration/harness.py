@@ -27,16 +27,17 @@ class Daemon:
 
     `config` is the text of a config file written to a temporary directory; `args` are extra
     command-line arguments. By default the daemon listens on 127.0.0.1 with a kernel-chosen port.
+    `wrapper` is a command that runs the daemon (systemd-socket-activate ..., say).
     """
 
     def __init__(self, config="bind = 127.0.0.1\nport = 0\n", args=(), env=None,
-                 wait_ready=True, binary=UDPECHOD):
+                 wait_ready=True, binary=UDPECHOD, wrapper=()):
         self.tmp = tempfile.TemporaryDirectory(prefix="udpechod-test-")
         self.config_path = os.path.join(self.tmp.name, "udpechod.conf")
         if config is not None:
             with open(self.config_path, "w", encoding="utf-8") as f:
                 f.write(config)
-        argv = [binary]
+        argv = list(wrapper) + [binary]
         if config is not None:
             argv += ["--config", self.config_path]
         argv += list(args)
@@ -185,3 +186,70 @@ def exchange_until_answered(address, payload, attempts=100, timeout=0.1):
 
 def main():
     unittest.main(module="__main__", verbosity=2)
+
+
+class NotifySocket:
+    """A service manager's notify socket for tests: an abstract AF_UNIX datagram socket named
+    `@udpecho-test-...` that records every message sent to it. Pass `.env()` to the daemon."""
+
+    def __init__(self):
+        self.name = "@udpecho-test-%d-%s" % (os.getpid(), os.urandom(6).hex())
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        # Python spells an abstract address with a leading NUL byte.
+        self.sock.bind("\0" + self.name[1:])
+        self.messages = []
+        self.cond = threading.Condition()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        while True:
+            try:
+                data = self.sock.recv(4096)
+            except OSError:
+                return
+            with self.cond:
+                self.messages.append(data.decode("utf-8", "surrogateescape"))
+                self.cond.notify_all()
+
+    def env(self, **extra):
+        env = os.environ.copy()
+        env["NOTIFY_SOCKET"] = self.name
+        env.update({key: str(value) for key, value in extra.items()})
+        return env
+
+    def wait_for(self, pattern, timeout=DEFAULT_TIMEOUT, start=0):
+        """Waits for a message matching `pattern` from message `start` on; returns (index, match)."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for index in range(start, len(self.messages)):
+                    m = regex.search(self.messages[index])
+                    if m:
+                        return index, m
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"no notify message matched {pattern!r} within "
+                                         f"{timeout}s; got: {self.messages[-20:]!r}")
+                self.cond.wait(min(remaining, 0.2))
+
+    def count(self, pattern):
+        regex = re.compile(pattern)
+        with self.cond:
+            return sum(1 for message in self.messages if regex.search(message))
+
+    def __len__(self):
+        with self.cond:
+            return len(self.messages)
+
+    def close(self):
+        self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+        self.reader.join(DEFAULT_TIMEOUT)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
