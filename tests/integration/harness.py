@@ -253,3 +253,26 @@ class NotifySocket:
 
     def __exit__(self, *exc):
         self.close()
+
+
+BUILD_ROOT = os.environ.get("UDPECHO_BUILD_ROOT", "")
+
+
+def install_tree(destdir):
+    """`meson install` of the build under test into `destdir`; returns the installed paths, read
+    back from the installed service unit: {"service", "socket", "binary", "config"}."""
+    result = run(["meson", "install", "-C", BUILD_ROOT, "--destdir", destdir, "--no-rebuild",
+                  "--quiet"], timeout=120)
+    if result.returncode != 0:
+        raise AssertionError("meson install failed:\n" + result.stdout + result.stderr)
+    services = [os.path.join(root, name) for root, _, names in os.walk(destdir) for name in names
+                if name == "udpechod.service"]
+    if len(services) != 1:
+        raise AssertionError(f"expected one installed udpechod.service, found {services}")
+    with open(services[0], encoding="utf-8") as f:
+        m = re.search(r"^ExecStart=(\S+) --config (\S+)$", f.read(), re.MULTILINE)
+    if not m:
+        raise AssertionError("the installed unit has no 'ExecStart=BINARY --config FILE' line")
+    return {"service": services[0],
+            "socket": os.path.join(os.path.dirname(services[0]), "udpechod.socket"),
+            "binary": m.group(1), "config": m.group(2)}
