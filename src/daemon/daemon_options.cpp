@@ -22,10 +22,12 @@ Options:
   -h, --help             print this help and exit
 
 Signals: TERM and INT stop the daemon after a summary line; HUP reloads the config.
+Under systemd it reports readiness, status and watchdog pings ($NOTIFY_SOCKET), and serves the
+sockets of a .socket unit ($LISTEN_FDS) instead of 'bind' and 'port'.
 
 Exit status:
   0   stopped on request, or --check-config found no error
-  1   a socket could not be opened or bound
+  1   a socket could not be opened or bound, or one passed by systemd is not UDP
   64  bad command line
   78  bad config file
 )",
