@@ -20,6 +20,16 @@ class NotifyTest(harness.unittest.TestCase):
                                     r"(\d+) peers?$", start=ready)
             self.assertEqual(d.stop(), 0)
 
+    def test_no_ready_when_a_later_address_cannot_be_bound(self):
+        # 192.0.2.1 (TEST-NET-1) is on no interface here: the second bind fails, after the first
+        # socket is already open, and the manager must not have been told READY=1.
+        with NotifySocket() as manager, Daemon("bind = 127.0.0.1, 192.0.2.1\nport = 0\n",
+                                               env=manager.env(), wait_ready=False) as d:
+            self.assertEqual(d.wait_exit(), 1)
+            d.wait_for(r"cannot listen on 192\.0\.2\.1:\d+: Cannot assign requested address")
+            manager.sync()
+            self.assertEqual(manager.count(r"READY=1"), 0)
+
     def test_status_counts_live_with_thousands_separators(self):
         port = free_udp_port()
         config = f"port = {port}\nlog_level = warning\n"
