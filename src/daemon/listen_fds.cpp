@@ -4,10 +4,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
-#include <fmt/format.h>
 #include <stdexcept>
 #include <string_view>
 #include <system_error>
@@ -23,7 +23,9 @@ bool parse_number(std::string_view text, std::int64_t& value) {
   return error == std::errc() && end == text.data() + text.size();
 }
 
-std::string os_reason() { return std::error_code(errno, std::generic_category()).message(); }
+std::string os_reason() {
+  return std::error_code(errno, std::generic_category()).message();
+}
 
 int socket_option(int fd, int name, const char* what) {
   int value = 0;

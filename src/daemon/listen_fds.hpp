@@ -15,8 +15,8 @@ inline constexpr int first_listen_fd = 3;
 
 /// What $LISTEN_PID/$LISTEN_FDS say.
 struct listen_fds_env {
-  int count = 0;       // descriptors passed to this process; 0 when not socket-activated
-  std::string error;   // set when the variables are meant for us but malformed
+  int count = 0;      // descriptors passed to this process; 0 when not socket-activated
+  std::string error;  // set when the variables are meant for us but malformed
   bool ok() const { return error.empty(); }
 };
 

@@ -1,8 +1,8 @@
 #include "daemon/listeners.hpp"
 
-#include <algorithm>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <algorithm>
 #include <system_error>
 
 #include "common/endpoint.hpp"
@@ -46,9 +46,10 @@ std::vector<asio::ip::udp::socket> bind_sockets(asio::io_context& io,
 rebind_plan plan_rebind(const std::vector<asio::ip::address>& old_bind, std::uint16_t old_port,
                         const std::vector<asio::ip::address>& new_bind, std::uint16_t new_port) {
   rebind_plan plan;
-  const bool same_addresses =
-      std::all_of(old_bind.begin(), old_bind.end(), [&](const auto& a) { return contains(new_bind, a); }) &&
-      std::all_of(new_bind.begin(), new_bind.end(), [&](const auto& a) { return contains(old_bind, a); });
+  const bool same_addresses = std::all_of(old_bind.begin(), old_bind.end(),
+                                          [&](const auto& a) { return contains(new_bind, a); }) &&
+                              std::all_of(new_bind.begin(), new_bind.end(),
+                                          [&](const auto& a) { return contains(old_bind, a); });
   if (same_addresses && old_port == new_port) return plan;
   plan.changed = true;
   const bool replace_all = old_port != new_port || new_port == 0;

@@ -24,8 +24,8 @@ bool apply_reload(const config_result& loaded, const std::string& source, runnin
                   asio::io_context& io, echo_service& service) {
   if (!loaded.ok()) {
     for (const auto& error : loaded.errors) spdlog::error("{}", error);
-    spdlog::error("reload failed: {} has {}; still serving with the previous configuration",
-                  source, plural(loaded.errors.size(), "error"));
+    spdlog::error("reload failed: {} has {}; still serving with the previous configuration", source,
+                  plural(loaded.errors.size(), "error"));
     return false;
   }
   const auto& next = loaded.config;
@@ -33,8 +33,9 @@ bool apply_reload(const config_result& loaded, const std::string& source, runnin
   if (running.socket_activated) {
     const auto plan = plan_rebind(running.config.bind, running.config.port, next.bind, next.port);
     if (plan.changed) {
-      spdlog::info("reload: bind and port ignored; the sockets come from the service manager "
-                   "(socket activation)");
+      spdlog::info(
+          "reload: bind and port ignored; the sockets come from the service manager "
+          "(socket activation)");
     }
   } else {
     const auto plan = plan_rebind(running.config.bind, running.config.port, next.bind, next.port);
@@ -45,8 +46,7 @@ bool apply_reload(const config_result& loaded, const std::string& source, runnin
         // A kept socket means the port did not change, so the new ones share it.
         opened = bind_sockets(io, plan.open, next.port);
       } catch (const bind_error& e) {
-        spdlog::error("reload failed: {}; still serving with the previous configuration",
-                      e.what());
+        spdlog::error("reload failed: {}; still serving with the previous configuration", e.what());
         return false;
       }
       for (const auto& address : plan.close) {
@@ -67,8 +67,8 @@ bool apply_reload(const config_result& loaded, const std::string& source, runnin
   service.update(settings_from(next));
   // Said at info under whichever of the two levels shows it, so a reload to a quieter level is
   // still confirmed.
-  const auto summary = fmt::format("reloaded {}: serving {}", source,
-                                   plural(service.endpoints().size(), "socket"));
+  const auto summary =
+      fmt::format("reloaded {}: serving {}", source, plural(service.endpoints().size(), "socket"));
   if (next.log_level > spdlog::level::info) spdlog::info("{}", summary);
   spdlog::default_logger()->set_level(next.log_level);
   if (next.log_level <= spdlog::level::info) spdlog::info("{}", summary);

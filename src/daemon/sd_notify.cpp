@@ -2,13 +2,13 @@
 
 #include <unistd.h>
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <cerrno>
 #include <charconv>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 #include <system_error>
 
 namespace udpecho {

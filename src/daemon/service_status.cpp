@@ -1,11 +1,11 @@
 #include "daemon/service_status.hpp"
 
+#include <fmt/format.h>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
-#include <fmt/format.h>
 
 #include "common/endpoint.hpp"
 #include "daemon/sd_notify.hpp"

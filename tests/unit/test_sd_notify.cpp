@@ -39,7 +39,8 @@ TEST_CASE("unusable NOTIFY_SOCKET values say why") {
 }
 
 TEST_CASE("status messages stay one assignment") {
-  CHECK(status_message("127.0.0.1:5002 \u00b7 1 datagram") == "STATUS=127.0.0.1:5002 \u00b7 1 datagram");
+  CHECK(status_message("127.0.0.1:5002 \u00b7 1 datagram") ==
+        "STATUS=127.0.0.1:5002 \u00b7 1 datagram");
   CHECK(status_message("a\nREADY=1\rb") == "STATUS=a READY=1 b");
 }
 
