@@ -1,0 +1,52 @@
+// The terminal front end: a "> " prompt with line editing and history from libedit, driven by
+// the event loop one keystroke at a time (libedit's readline-compatible callback interface), so
+// that a late reply can be printed above the line while the user is still typing it.
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/posix/stream_descriptor.hpp>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "client/console.hpp"
+
+namespace udpecho {
+
+class line_editor final : public console {
+ public:
+  /// Called with each line typed, or with nothing for Ctrl-D on an empty line.
+  using line_handler = std::function<void(std::optional<std::string>)>;
+
+  /// Edits lines read from standard input; only one editor may exist at a time.
+  line_editor(asio::any_io_executor executor, std::string prompt, line_handler on_line);
+  /// Stops editing and gives standard input back without closing it.
+  ~line_editor() override;
+  line_editor(const line_editor&) = delete;
+  line_editor& operator=(const line_editor&) = delete;
+
+  /// Shows the prompt and starts reading keys.
+  void start();
+  /// Takes the prompt away and puts the terminal back in the modes libedit found it in.
+  void stop();
+
+  void result(std::string_view line) override;
+  void note(std::string_view line) override;
+
+ private:
+  friend asio::awaitable<void> read_keys(line_editor* editor);
+  static void on_libedit_line(char* line);
+  void print(std::FILE* stream, std::string_view line);
+
+  asio::posix::stream_descriptor input_;
+  std::string prompt_;
+  line_handler on_line_;
+  bool editing_ = false;
+  bool between_lines_ = false;  // inside the line callback: no prompt on screen
+};
+
+/// Feeds each key that arrives on standard input to libedit, until the editor stops.
+asio::awaitable<void> read_keys(line_editor* editor);
+
+}  // namespace udpecho

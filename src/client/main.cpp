@@ -1,0 +1,34 @@
+// udpecho's entry point: the command line, then run_client().
+#include <fmt/format.h>
+
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "client/client.hpp"
+#include "common/escape.hpp"
+#include "udpecho_version.hpp"
+
+int main(int argc, char** argv) {
+  using namespace udpecho;
+  const auto parsed = parse_client_options(std::vector<std::string>(argv + 1, argv + argc));
+  if (!parsed.error.empty()) {
+    fmt::print(stderr, "udpecho: {}\nTry 'udpecho --help' for more information.\n",
+               escape_bytes(parsed.error, 200));
+    return client_exit_usage;
+  }
+  if (parsed.options.show_help) {
+    fmt::print("{}", client_help_text());
+    return client_exit_ok;
+  }
+  if (parsed.options.show_version) {
+    fmt::print("udpecho {}\n", UDPECHO_VERSION);
+    return client_exit_ok;
+  }
+  try {
+    return run_client(parsed.options);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "udpecho: fatal: {}\n", e.what());
+    return client_exit_software;
+  }
+}
