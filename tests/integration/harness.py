@@ -4,18 +4,24 @@ Every test starts its own daemon on an ephemeral port (port 0) on loopback, and 
 from the daemon's own `listening on ADDR:PORT` log lines, so tests never wait on bare sleeps.
 """
 
+import fcntl
 import os
+import pty
 import re
+import select
+import struct
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import termios
 import threading
 import time
 import unittest
 
 UDPECHOD = os.environ.get("UDPECHOD", "udpechod")
+UDPECHO = os.environ.get("UDPECHO", "udpecho")
 SOURCE_ROOT = os.environ.get(
     "UDPECHO_SOURCE_ROOT", os.path.join(os.path.dirname(__file__), "..", ".."))
 LISTENING = re.compile(r"listening on (\[(?P<v6>[^\]]+)\]|(?P<v4>[0-9.]+)):(?P<port>\d+)")
@@ -182,6 +188,90 @@ def exchange_until_answered(address, payload, attempts=100, timeout=0.1):
             except socket.timeout:
                 continue
     raise AssertionError(f"no reply from {address} after {attempts} attempts")
+
+
+def run_client(args, input=b"", timeout=DEFAULT_TIMEOUT):
+    """Runs udpecho with `input` piped to it; returns CompletedProcess with text stdout/stderr."""
+    proc = subprocess.run([UDPECHO] + [str(a) for a in args], input=input, capture_output=True,
+                          timeout=timeout)
+    proc.stdout = proc.stdout.decode("utf-8", "surrogateescape")
+    proc.stderr = proc.stderr.decode("utf-8", "surrogateescape")
+    return proc
+
+
+class Terminal:
+    """A program on a new pseudo-terminal, as a user at a shell would run it.
+
+    The terminal's modes and flags are read before the program starts (`modes_before`,
+    `flags_before`) so that a test can compare them with `modes()` and `flags()` afterwards.
+    Output is collected as it comes; `expect()` polls it for a pattern with a deadline.
+    """
+
+    def __init__(self, argv, rows=24, cols=80):
+        self.master, self.slave = pty.openpty()
+        fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        self.modes_before = termios.tcgetattr(self.slave)
+        self.flags_before = self.flags()
+        self.home = tempfile.TemporaryDirectory(prefix="udpecho-home-")
+        env = dict(os.environ, TERM="xterm", HOME=self.home.name)
+        self.output = b""
+        # The program gets the terminal as its controlling terminal, in a session of its own,
+        # so that Ctrl-C typed on it sends SIGINT like at a shell.
+        self.proc = subprocess.Popen(
+            [str(a) for a in argv], stdin=self.slave, stdout=self.slave, stderr=self.slave,
+            env=env, start_new_session=True,
+            preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+
+    def _read_available(self, wait):
+        ready, _, _ = select.select([self.master], [], [], wait)
+        if ready:
+            try:
+                self.output += os.read(self.master, 65536)
+            except OSError:
+                pass
+
+    def expect(self, pattern, timeout=DEFAULT_TIMEOUT, start=0):
+        """Waits until the output from offset `start` on matches `pattern` (a bytes regex);
+        returns the match, whose end() can be the `start` of the next expect()."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            m = regex.search(self.output, start)
+            if m:
+                return m
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no output matched {pattern!r} within {timeout}s; output:\n"
+                                     + self.output.decode("utf-8", "replace"))
+            self._read_available(min(remaining, 0.1))
+
+    def send(self, data):
+        os.write(self.master, data)
+
+    def wait_exit(self, timeout=DEFAULT_TIMEOUT):
+        rc = self.proc.wait(timeout)
+        self._read_available(0)
+        return rc
+
+    def modes(self):
+        return termios.tcgetattr(self.slave)
+
+    def flags(self):
+        return fcntl.fcntl(self.slave, fcntl.F_GETFL)
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)
+        os.close(self.slave)
+        self.home.cleanup()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 def main():

@@ -1,0 +1,101 @@
+"""A configurable UDP echo server for client tests, run in a thread of the test itself.
+
+It answers like udpechod (prefix + payload) but can misbehave on purpose, deterministically:
+counting the datagrams it receives from 1, it can drop chosen ones, answer some twice, hold a
+reply back until the next datagram arrives (so it comes late, or out of order), send a stray
+datagram first, or never answer at all. The socket is bound before the constructor returns, so
+there is nothing to wait for.
+"""
+
+import socket
+import threading
+
+PREFIX = b"server send data:"
+
+
+class EchoServer:
+    """`drop_every`: drop datagrams N, 2N, ...; `drop`: datagram numbers to drop; `duplicate`:
+    numbers answered twice; `hold`: payloads whose replies are held until a datagram with another
+    payload arrives, and then sent before its reply; `swap`: numbers K whose reply is sent after the reply to K+1; `stray`:
+    numbers before whose reply a datagram that answers nothing is sent; `silent`: never reply."""
+
+    def __init__(self, host="127.0.0.1", drop_every=0, drop=(), duplicate=(), hold=(), swap=(),
+                 stray=(), silent=False, prefix=PREFIX):
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        self.sock.bind((host, 0))
+        self.address = self.sock.getsockname()[:2]
+        self.port = self.address[1]
+        self.drop_every = drop_every
+        self.drop = set(drop)
+        self.duplicate = set(duplicate)
+        self.hold = set(hold)
+        self.swap = set(swap)
+        self.stray = set(stray)
+        self.silent = silent
+        self.prefix = prefix
+        self.received = []  # payloads, in arrival order
+        self.last_peer = None
+        self.lock = threading.Condition()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        late = []  # (reply, peer) held by `hold`, sent before the next reply
+        overtaken = []  # (reply, peer) held by `swap`, sent after the next reply
+        while True:
+            try:
+                payload, peer = self.sock.recvfrom(70000)
+            except OSError:
+                return
+            with self.lock:
+                self.received.append(payload)
+                self.last_peer = peer
+                number = len(self.received)
+                self.lock.notify_all()
+            if self.silent:
+                continue
+            if self.drop_every and number % self.drop_every == 0 or number in self.drop:
+                continue
+            reply = self.prefix + payload
+            if payload in self.hold:
+                late.append((reply, peer))
+                continue
+            if number in self.swap:
+                overtaken.append((reply, peer))
+                continue
+            # A held reply arrives while the client waits for this datagram's reply.
+            for old_reply, old_peer in late:
+                self.sock.sendto(old_reply, old_peer)
+            late.clear()
+            if number in self.stray:
+                self.sock.sendto(b"nobody asked for this", peer)
+            self.sock.sendto(reply, peer)
+            # A swapped reply follows the reply that overtook it.
+            for old_reply, old_peer in overtaken:
+                self.sock.sendto(old_reply, old_peer)
+            overtaken.clear()
+            if number in self.duplicate:
+                self.sock.sendto(reply, peer)
+
+    def inject(self, payload):
+        """Sends `payload` to the peer of the last datagram, as if it were a reply."""
+        with self.lock:
+            peer = self.last_peer
+        self.sock.sendto(payload, peer)
+
+    def wait_received(self, count, timeout=10.0):
+        """Waits until `count` datagrams have arrived; returns them."""
+        with self.lock:
+            if not self.lock.wait_for(lambda: len(self.received) >= count, timeout):
+                raise AssertionError(f"only {len(self.received)} of {count} datagrams arrived")
+            return list(self.received)
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
