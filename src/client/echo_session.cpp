@@ -112,7 +112,7 @@ asio::awaitable<bool> exchange_line(echo_session* session, input_line line) {
   }
   const bool answered = s.outcome_ == echo_session::outcome::answered;
   if (!answered) {
-    s.ledger_.give_up(number);
+    s.ledger_.give_up(number, s.outcome_ == echo_session::outcome::failed);
     s.every_line_answered_ = false;
   }
   co_return answered;

@@ -14,9 +14,11 @@ std::uint64_t reply_ledger::add(std::string bytes, std::chrono::steady_clock::ti
   return lines_.back().number;
 }
 
-void reply_ledger::give_up(std::uint64_t number) {
+void reply_ledger::give_up(std::uint64_t number, bool refused) {
   for (auto& line : lines_) {
-    if (line.number == number && line.state == line_state::pending) line.state = line_state::given_up;
+    if (line.number == number && line.state == line_state::pending) {
+      line.state = refused ? line_state::refused : line_state::given_up;
+    }
   }
 }
 

@@ -16,13 +16,14 @@ namespace udpecho {
 enum class line_state {
   pending,    // sent, waiting for its reply
   answered,   // its reply came while it was pending
-  given_up,   // every try went unanswered, or the server refused it
+  given_up,   // every try went unanswered
+  refused,    // an ICMP error said nothing answers there
 };
 
 /// What a received datagram is.
 enum class reply_kind {
   answer,      // the first reply to the pending line
-  late,        // the first reply to a line that was given up
+  late,        // the first reply to a line that was given up or refused
   duplicate,   // another reply to a line that already had one
   unexpected,  // it ends with no line that was sent
 };
@@ -50,8 +51,8 @@ class reply_ledger {
   /// Records a new pending line; returns its number.
   std::uint64_t add(std::string bytes, std::chrono::steady_clock::time_point sent_at = {});
 
-  /// Gives line `number` up (no reply after every try, or refused).
-  void give_up(std::uint64_t number);
+  /// Gives line `number` up: no reply after every try, or (`refused`) an ICMP error.
+  void give_up(std::uint64_t number, bool refused = false);
 
   /// Pairs `datagram` with a line and records the reply. Of all lines the datagram ends with,
   /// the longest wins (a reply to "hello" also ends with "lo"); among equal lines, the pending

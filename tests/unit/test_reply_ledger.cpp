@@ -37,6 +37,15 @@ TEST_CASE("a reply to a given-up line is late, and never the current line's answ
   CHECK(m.line->number == second);
 }
 
+TEST_CASE("a refused line expects no late reply, but one that comes is still late") {
+  reply_ledger ledger;
+  const auto line = ledger.add("knock");
+  ledger.give_up(line, true);
+  CHECK(ledger.find(line)->state == line_state::refused);
+  CHECK_FALSE(ledger.awaiting_late_replies());
+  CHECK(ledger.match("knock").kind == reply_kind::late);
+}
+
 TEST_CASE("a datagram that ends with no line is unexpected") {
   reply_ledger ledger;
   ledger.add("hello");
