@@ -2,12 +2,14 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <editline/readline.h>
 #include <unistd.h>
 
 #include "client/async.hpp"
+#include "client/private_descriptor.hpp"
 
 namespace udpecho {
 
@@ -17,7 +19,9 @@ line_editor* active_editor = nullptr;
 }  // namespace
 
 line_editor::line_editor(asio::any_io_executor executor, std::string prompt, line_handler on_line)
-    : input_(executor), prompt_(std::move(prompt)), on_line_(std::move(on_line)) {
+    : input_(executor),
+      terminal_signals_(executor, SIGWINCH, SIGTSTP),
+      prompt_(std::move(prompt)), on_line_(std::move(on_line)) {
   // The event loop handles signals; libedit's own handlers would fight it over the terminal.
   rl_catch_signals = 0;
   rl_catch_sigwinch = 0;
@@ -29,14 +33,14 @@ line_editor::line_editor(asio::any_io_executor executor, std::string prompt, lin
   stifle_history(1000);
   // Tab inserts itself: completing file names makes no sense for datagram payloads.
   rl_bind_key('\t', rl_insert);
-  // Only readiness is waited for; libedit itself reads, so the descriptor stays blocking.
-  input_.assign(STDIN_FILENO);
+  // Only readiness is waited for, on a descriptor of our own; libedit itself reads stdin.
+  const int own = open_private_descriptor(STDIN_FILENO);
+  input_.assign(own != -1 ? own : ::dup(STDIN_FILENO));
   active_editor = this;
 }
 
 line_editor::~line_editor() {
   stop();
-  input_.release();
   active_editor = nullptr;
 }
 
@@ -44,6 +48,7 @@ void line_editor::start() {
   editing_ = true;
   rl_callback_handler_install(prompt_.c_str(), &line_editor::on_libedit_line);
   asio::co_spawn(input_.get_executor(), read_keys(this), asio::detached);
+  asio::co_spawn(input_.get_executor(), follow_terminal_signals(this), asio::detached);
 }
 
 void line_editor::stop() {
@@ -52,6 +57,7 @@ void line_editor::stop() {
   rl_callback_handler_remove();
   asio::error_code ignored;
   input_.cancel(ignored);
+  terminal_signals_.cancel(ignored);
 }
 
 void line_editor::on_libedit_line(char* line) {
@@ -97,6 +103,24 @@ asio::awaitable<void> read_keys(line_editor* editor) {
         co_await editor->input_.async_wait(asio::posix::descriptor_base::wait_read, use_tuple);
     if (error || !editor->editing_) co_return;
     rl_callback_read_char();
+  }
+}
+
+asio::awaitable<void> follow_terminal_signals(line_editor* editor) {
+  for (;;) {
+    auto [error, number] = co_await editor->terminal_signals_.async_wait(use_tuple);
+    if (error || !editor->editing_) co_return;
+    if (number == SIGWINCH) {
+      rl_resize_terminal();
+      continue;
+    }
+    rl_callback_handler_remove();
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+    ::kill(::getpid(), SIGSTOP);  // returns once the shell continues us
+    if (editor->editing_) {
+      rl_callback_handler_install(editor->prompt_.c_str(), &line_editor::on_libedit_line);
+    }
   }
 }
 

@@ -6,6 +6,7 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/posix/stream_descriptor.hpp>
+#include <asio/signal_set.hpp>
 #include <functional>
 #include <optional>
 #include <string>
@@ -21,7 +22,7 @@ class line_editor final : public console {
 
   /// Edits lines read from standard input; only one editor may exist at a time.
   line_editor(asio::any_io_executor executor, std::string prompt, line_handler on_line);
-  /// Stops editing and gives standard input back without closing it.
+  /// Stops editing.
   ~line_editor() override;
   line_editor(const line_editor&) = delete;
   line_editor& operator=(const line_editor&) = delete;
@@ -36,15 +37,21 @@ class line_editor final : public console {
 
  private:
   friend asio::awaitable<void> read_keys(line_editor* editor);
+  friend asio::awaitable<void> follow_terminal_signals(line_editor* editor);
   static void on_libedit_line(char* line);
   void print(std::FILE* stream, std::string_view line);
 
   asio::posix::stream_descriptor input_;
+  asio::signal_set terminal_signals_;  // SIGWINCH, SIGTSTP
   std::string prompt_;
   line_handler on_line_;
   bool editing_ = false;
   bool between_lines_ = false;  // inside the line callback: no prompt on screen
 };
+
+/// Tells libedit the new width on SIGWINCH; on SIGTSTP (Ctrl-Z) stops with the terminal in the
+/// modes the shell expects, and takes it back on SIGCONT.
+asio::awaitable<void> follow_terminal_signals(line_editor* editor);
 
 /// Feeds each key that arrives on standard input to libedit, until the editor stops.
 asio::awaitable<void> read_keys(line_editor* editor);

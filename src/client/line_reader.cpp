@@ -1,22 +1,30 @@
 #include "client/line_reader.hpp"
 
 #include <cerrno>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "client/async.hpp"
+#include "client/private_descriptor.hpp"
 
 namespace udpecho {
 
 line_reader::line_reader(asio::any_io_executor executor, int fd, std::size_t longest)
     : fd_(fd), longest_(longest) {
+  struct stat status {};
+  if (::fstat(fd, &status) == 0 && (S_ISREG(status.st_mode) || S_ISBLK(status.st_mode))) return;
+  // A pipe's own flags are only shared with other readers of the pipe; the terminal guard puts
+  // them back at exit.
+  int own = open_private_descriptor(fd);
+  if (own == -1) own = ::dup(fd);
+  if (own == -1) return;
   asio::error_code error;
   watcher_.emplace(executor);
-  watcher_->assign(fd, error);
-  if (error) watcher_.reset();
-}
-
-line_reader::~line_reader() {
-  if (watcher_) watcher_->release();
+  watcher_->assign(own, error);
+  if (error) {
+    watcher_.reset();
+    ::close(own);
+  }
 }
 
 asio::awaitable<bool> line_reader::fill() {
@@ -25,7 +33,12 @@ asio::awaitable<bool> line_reader::fill() {
     if (watcher_) {
       auto [error] = co_await watcher_->async_wait(asio::posix::descriptor_base::wait_read,
                                                    use_tuple);
-      if (error) co_return false;
+      // epoll takes files and /dev/null but cannot wait on them; they never block anyway.
+      if (error == asio::error::operation_not_supported) {
+        watcher_.reset();
+      } else if (error) {
+        co_return false;
+      }
     }
     const ssize_t got = ::read(fd_, chunk, sizeof chunk);
     if (got > 0) {

@@ -16,8 +16,6 @@ class line_reader {
  public:
   /// Reads from descriptor `fd`; of a line longer than `longest` only the first bytes are kept.
   line_reader(asio::any_io_executor executor, int fd, std::size_t longest);
-  /// Gives the descriptor back without closing it.
-  ~line_reader();
   line_reader(const line_reader&) = delete;
   line_reader& operator=(const line_reader&) = delete;
 
@@ -29,9 +27,9 @@ class line_reader {
 
   int fd_;
   std::size_t longest_;
-  // Waits for readiness on pipes and terminals. Files and /dev/null cannot be polled, and a read
-  // from them never blocks, so they are read directly. The descriptor is never made
-  // non-blocking: a terminal's flags are shared with standard output and standard error.
+  // Waits for readiness of a pipe or a terminal; a terminal through a private descriptor (see
+  // private_descriptor.hpp). Files and /dev/null cannot be polled, and a read from them never
+  // blocks, so they are read directly.
   std::optional<asio::posix::stream_descriptor> watcher_;
   std::string buffer_;
   std::size_t scanned_ = 0;  // buffer_ holds no newline before this offset

@@ -20,10 +20,10 @@ class EchoServer:
     numbers before whose reply a datagram that answers nothing is sent; `silent`: never reply."""
 
     def __init__(self, host="127.0.0.1", drop_every=0, drop=(), duplicate=(), hold=(), swap=(),
-                 stray=(), silent=False, prefix=PREFIX):
+                 stray=(), silent=False, prefix=PREFIX, port=0):
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_DGRAM)
-        self.sock.bind((host, 0))
+        self.sock.bind((host, port))
         self.address = self.sock.getsockname()[:2]
         self.port = self.address[1]
         self.drop_every = drop_every
@@ -99,3 +99,33 @@ class EchoServer:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def main():
+    """Runs the server in the foreground, for trying the client by hand."""
+    import argparse
+
+    def numbers(text):
+        return [int(n) for n in text.split(",") if n]
+
+    parser = argparse.ArgumentParser(description="A UDP echo server that misbehaves on purpose.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--drop-every", type=int, default=0, metavar="N")
+    parser.add_argument("--drop", type=numbers, default=[], metavar="K,K...")
+    parser.add_argument("--duplicate", type=numbers, default=[], metavar="K,K...")
+    parser.add_argument("--swap", type=numbers, default=[], metavar="K,K...")
+    parser.add_argument("--silent", action="store_true")
+    args = parser.parse_args()
+    server = EchoServer(args.host, drop_every=args.drop_every, drop=args.drop,
+                        duplicate=args.duplicate, swap=args.swap, silent=args.silent,
+                        port=args.port)
+    print(f"listening on {args.host}:{server.port}", flush=True)
+    try:
+        server.thread.join()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

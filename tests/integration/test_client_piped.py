@@ -35,6 +35,17 @@ class ClientPipedTest(harness.unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertRegex(r.stdout, r"^server send data:dos  \(from .*\nserver send data:last  \(from ")
 
+    def test_input_from_a_file(self):
+        # A regular file cannot be waited on by the event loop; it is read directly.
+        with harness.tempfile.TemporaryFile() as f:
+            f.write(b"from a file\nsecond\n")
+            f.seek(0)
+            r = harness.subprocess.run([harness.UDPECHO, "127.0.0.1", str(self.port)], stdin=f,
+                                       capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"^server send data:from a file  \(from .*\n"
+                                   r"server send data:second  \(from .*\n$")
+
     def test_q_ends_the_input(self):
         r = run_client(["127.0.0.1", self.port], b"before\nq\nafter\n")
         self.assertEqual(r.returncode, 0, r.stderr)

@@ -1,6 +1,8 @@
 """udpecho on a terminal: prompt, replies, history, quitting, and the terminal left as found."""
 
-import re
+import os
+import signal
+import time
 
 import harness
 from echo_server import EchoServer
@@ -60,6 +62,23 @@ class ClientTerminalTest(harness.unittest.TestCase):
         term.send(b"half a li")
         term.expect(rb"half a li")
         term.send(b"\x03")
+        self.assertEqual(term.wait_exit(), 0)
+        self.assert_left_as_found(term)
+
+    def test_ctrl_z_stops_with_the_terminal_restored(self):
+        term = self.start("127.0.0.1", self.port)
+        pos = term.expect(rb"\r\n> ").end()
+        term.send(b"\x1a")
+        # The process state is the only sign of being stopped; poll it with a deadline.
+        deadline = time.monotonic() + harness.DEFAULT_TIMEOUT
+        while open(f"/proc/{term.proc.pid}/stat").read().rsplit(")", 1)[1].split()[0] != "T":
+            self.assertLess(time.monotonic(), deadline, "udpecho did not stop on Ctrl-Z")
+            time.sleep(0.02)
+        self.assert_left_as_found(term)  # what the shell gets while udpecho is stopped
+        os.kill(term.proc.pid, signal.SIGCONT)
+        term.send(b"back\r")
+        term.expect(rb"server send data:back  \(from ", start=pos)
+        term.send(b"q\r")
         self.assertEqual(term.wait_exit(), 0)
         self.assert_left_as_found(term)
 
