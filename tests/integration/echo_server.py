@@ -115,10 +115,12 @@ def main():
     parser.add_argument("--drop", type=numbers, default=[], metavar="K,K...")
     parser.add_argument("--duplicate", type=numbers, default=[], metavar="K,K...")
     parser.add_argument("--swap", type=numbers, default=[], metavar="K,K...")
+    parser.add_argument("--hold", action="append", default=[], metavar="PAYLOAD")
     parser.add_argument("--silent", action="store_true")
     args = parser.parse_args()
     server = EchoServer(args.host, drop_every=args.drop_every, drop=args.drop,
                         duplicate=args.duplicate, swap=args.swap, silent=args.silent,
+                        hold=[h.encode() for h in args.hold],
                         port=args.port)
     print(f"listening on {args.host}:{server.port}", flush=True)
     try:
