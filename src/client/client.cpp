@@ -1,5 +1,7 @@
 #include "client/client.hpp"
 
+#include <fmt/format.h>
+#include <unistd.h>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
@@ -9,10 +11,8 @@
 #include <csignal>
 #include <deque>
 #include <exception>
-#include <fmt/format.h>
 #include <memory>
 #include <optional>
-#include <unistd.h>
 
 #include "client/async.hpp"
 #include "client/console.hpp"
@@ -141,7 +141,8 @@ asio::awaitable<void> start_client(client_run* run) {
   run->socket.open(target.endpoint->protocol(), error);
   if (!error) run->socket.connect(*target.endpoint, error);
   if (error) {
-    fmt::print(stderr, "udpecho: {}\n", socket_error_message(format_endpoint(*target.endpoint), error));
+    fmt::print(stderr, "udpecho: {}\n",
+               socket_error_message(format_endpoint(*target.endpoint), error));
     run->finish(client_exit_unanswered);
     co_return;
   }
@@ -156,14 +157,15 @@ asio::awaitable<void> start_client(client_run* run) {
       break;
     case client_mode::piped:
       run->session = std::make_unique<echo_session>(run->socket, options, run->streams);
-      run->reader = std::make_unique<line_reader>(
-          executor, STDIN_FILENO, largest_datagram_to(target.endpoint->address()));
+      run->reader = std::make_unique<line_reader>(executor, STDIN_FILENO,
+                                                  largest_datagram_to(target.endpoint->address()));
       asio::co_spawn(executor, receive_replies(run->session.get()), asio::detached);
       co_await send_piped_lines(run);
       break;
     case client_mode::terminal:
       run->editor = std::make_unique<line_editor>(
-          executor, "> ", [run](std::optional<std::string> line) { on_typed(run, std::move(line)); });
+          executor, "> ",
+          [run](std::optional<std::string> line) { on_typed(run, std::move(line)); });
       run->session = std::make_unique<echo_session>(run->socket, options, *run->editor);
       run->editor->result(fmt::format("udpecho: talking to {} at {}; q, Ctrl-D or Ctrl-C quits",
                                       options.host, format_endpoint(*target.endpoint)));

@@ -1,8 +1,8 @@
 #include "client/client_options.hpp"
 
+#include <fmt/format.h>
 #include <charconv>
 #include <cmath>
-#include <fmt/format.h>
 #include <string_view>
 
 #include "common/endpoint.hpp"
@@ -74,9 +74,9 @@ struct option_spec {
 };
 
 constexpr option_spec specs[] = {
-    {"", '4', false},          {"", '6', false},          {"timeout", 0, true},
-    {"retries", 0, true},      {"count", 'c', true},      {"interval", 'i', true},
-    {"size", 's', true},       {"version", 'V', false},   {"help", 'h', false},
+    {"", '4', false},     {"", '6', false},        {"timeout", 0, true},
+    {"retries", 0, true}, {"count", 'c', true},    {"interval", 'i', true},
+    {"size", 's', true},  {"version", 'V', false}, {"help", 'h', false},
 };
 
 std::string spec_name(const option_spec& spec) {

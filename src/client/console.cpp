@@ -12,8 +12,12 @@ void write_line(std::FILE* stream, std::string_view line) {
 }
 }  // namespace
 
-void stream_console::result(std::string_view line) { write_line(stdout, line); }
+void stream_console::result(std::string_view line) {
+  write_line(stdout, line);
+}
 
-void stream_console::note(std::string_view line) { write_line(stderr, line); }
+void stream_console::note(std::string_view line) {
+  write_line(stderr, line);
+}
 
 }  // namespace udpecho

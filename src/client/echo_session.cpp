@@ -41,7 +41,8 @@ void echo_session::on_datagram(std::string_view datagram) {
                                      match.line->number, match.line->bytes));
       break;
     case reply_kind::duplicate:
-      out_.result(duplicate_reply_message(datagram, server_, match.line->number, match.line->bytes));
+      out_.result(
+          duplicate_reply_message(datagram, server_, match.line->number, match.line->bytes));
       break;
     case reply_kind::unexpected:
       out_.result(unexpected_datagram_message(datagram, server_));
@@ -104,7 +105,8 @@ asio::awaitable<bool> exchange_line(echo_session* session, input_line line) {
       co_await s.wake_.async_wait(use_tuple);
     }
     if (s.outcome_ != echo_session::outcome::none) break;
-    if (attempt < tries) s.out_.note(retry_message(s.server_, attempt + 1, tries, s.options_.timeout));
+    if (attempt < tries)
+      s.out_.note(retry_message(s.server_, attempt + 1, tries, s.options_.timeout));
   }
   s.current_.reset();
   if (s.outcome_ == echo_session::outcome::none) {

@@ -1,12 +1,12 @@
 #include "client/line_editor.hpp"
 
+#include <editline/readline.h>
+#include <unistd.h>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <editline/readline.h>
-#include <unistd.h>
 
 #include "client/async.hpp"
 #include "client/private_descriptor.hpp"
@@ -21,7 +21,8 @@ line_editor* active_editor = nullptr;
 line_editor::line_editor(asio::any_io_executor executor, std::string prompt, line_handler on_line)
     : input_(executor),
       terminal_signals_(executor, SIGWINCH, SIGTSTP),
-      prompt_(std::move(prompt)), on_line_(std::move(on_line)) {
+      prompt_(std::move(prompt)),
+      on_line_(std::move(on_line)) {
   // The event loop handles signals; libedit's own handlers would fight it over the terminal.
   rl_catch_signals = 0;
   rl_catch_sigwinch = 0;
@@ -93,9 +94,13 @@ void line_editor::print(std::FILE* stream, std::string_view line) {
   if (prompt_shown) rl_forced_update_display();
 }
 
-void line_editor::result(std::string_view line) { print(stdout, line); }
+void line_editor::result(std::string_view line) {
+  print(stdout, line);
+}
 
-void line_editor::note(std::string_view line) { print(stderr, line); }
+void line_editor::note(std::string_view line) {
+  print(stderr, line);
+}
 
 asio::awaitable<void> read_keys(line_editor* editor) {
   while (editor->editing_) {

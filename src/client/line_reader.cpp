@@ -1,8 +1,8 @@
 #include "client/line_reader.hpp"
 
-#include <cerrno>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cerrno>
 
 #include "client/async.hpp"
 #include "client/private_descriptor.hpp"
@@ -31,8 +31,8 @@ asio::awaitable<bool> line_reader::fill() {
   char chunk[65536];
   for (;;) {
     if (watcher_) {
-      auto [error] = co_await watcher_->async_wait(asio::posix::descriptor_base::wait_read,
-                                                   use_tuple);
+      auto [error] =
+          co_await watcher_->async_wait(asio::posix::descriptor_base::wait_read, use_tuple);
       // epoll takes files and /dev/null but cannot wait on them; they never block anyway.
       if (error == asio::error::operation_not_supported) {
         watcher_.reset();

@@ -1,7 +1,7 @@
 #include "client/messages.hpp"
 
-#include <asio/error.hpp>
 #include <fmt/format.h>
+#include <asio/error.hpp>
 
 #include "client/client_options.hpp"
 #include "common/escape.hpp"
@@ -68,8 +68,8 @@ std::string socket_error_message(std::string_view to, const std::error_code& err
     return fmt::format("{} refused: nothing is listening on that port (is udpechod running?)", to);
   }
   if (error == asio::error::host_unreachable) {
-    return fmt::format("{} unreachable: no route to that host (a router or the host itself said so)",
-                       to);
+    return fmt::format(
+        "{} unreachable: no route to that host (a router or the host itself said so)", to);
   }
   if (error == asio::error::network_unreachable) {
     return fmt::format("{} unreachable: no route to that network from here", to);

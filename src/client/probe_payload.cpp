@@ -1,13 +1,15 @@
 #include "client/probe_payload.hpp"
 
-#include <charconv>
 #include <fmt/format.h>
+#include <charconv>
 #include <random>
 
 namespace udpecho {
 
 namespace {
-std::string probe_head(std::string_view run_tag) { return fmt::format("udpecho probe {} #", run_tag); }
+std::string probe_head(std::string_view run_tag) {
+  return fmt::format("udpecho probe {} #", run_tag);
+}
 }  // namespace
 
 std::string make_probe_payload(std::string_view run_tag, std::uint64_t sequence, std::size_t size) {

@@ -1,7 +1,7 @@
 #include "client/probe_run.hpp"
 
-#include <asio/buffer.hpp>
 #include <fmt/format.h>
+#include <asio/buffer.hpp>
 
 #include "client/async.hpp"
 #include "client/messages.hpp"
@@ -52,8 +52,9 @@ void probe_run::on_datagram(std::string_view datagram) {
                               format_rtt(rtt)));
       break;
     case probe_reply_kind::late:
-      out_.result(fmt::format("probe {}: late reply, {} after it was sent (already counted as lost)",
-                              *sequence, format_rtt(rtt)));
+      out_.result(
+          fmt::format("probe {}: late reply, {} after it was sent (already counted as lost)",
+                      *sequence, format_rtt(rtt)));
       break;
     case probe_reply_kind::unknown:
       out_.result(unexpected_datagram_message(datagram, server_));
@@ -120,7 +121,8 @@ asio::awaitable<void> send_probes(probe_run* run) {
       r.outstanding_.push_back(sequence);
       auto [error, sent] = co_await r.socket_.async_send(asio::buffer(payload), use_tuple);
       if (error && r.tally_.lost(sequence)) {
-        r.out_.result(fmt::format("probe {}: {}", sequence, socket_error_message(r.server_, error)));
+        r.out_.result(
+            fmt::format("probe {}: {}", sequence, socket_error_message(r.server_, error)));
       }
       next_send += r.options_.interval;
       continue;

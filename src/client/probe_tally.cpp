@@ -1,8 +1,8 @@
 #include "client/probe_tally.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 #include <numeric>
 
 namespace udpecho {
@@ -19,8 +19,8 @@ rtt_summary summarize_rtts(std::vector<double> rtts_ms) {
   rtt_summary summary;
   summary.min = rtts_ms.front();
   summary.max = rtts_ms.back();
-  summary.avg = std::accumulate(rtts_ms.begin(), rtts_ms.end(), 0.0) /
-                static_cast<double>(rtts_ms.size());
+  summary.avg =
+      std::accumulate(rtts_ms.begin(), rtts_ms.end(), 0.0) / static_cast<double>(rtts_ms.size());
   summary.p50 = nearest_rank_percentile(rtts_ms, 50);
   summary.p99 = nearest_rank_percentile(rtts_ms, 99);
   return summary;
@@ -85,7 +85,8 @@ bool probe_tally::lost(std::uint64_t sequence) {
 
 std::string probe_tally::counts_line() const {
   const double loss =
-      sent_ == 0 ? 0.0 : 100.0 * static_cast<double>(sent_ - received_) / static_cast<double>(sent_);
+      sent_ == 0 ? 0.0
+                 : 100.0 * static_cast<double>(sent_ - received_) / static_cast<double>(sent_);
   return fmt::format("{} sent, {} received, {} loss, {} duplicates, {} reordered", sent_, received_,
                      format_percent(loss), duplicates_, reordered_);
 }
@@ -93,8 +94,8 @@ std::string probe_tally::counts_line() const {
 std::string probe_tally::rtt_line() const {
   if (rtts_ms_.empty()) return "rtt min/avg/p50/p99/max = -/-/-/-/- ms (no replies)";
   const auto s = summarize_rtts(rtts_ms_);
-  return fmt::format("rtt min/avg/p50/p99/max = {:.3f}/{:.3f}/{:.3f}/{:.3f}/{:.3f} ms", s.min, s.avg,
-                     s.p50, s.p99, s.max);
+  return fmt::format("rtt min/avg/p50/p99/max = {:.3f}/{:.3f}/{:.3f}/{:.3f}/{:.3f} ms", s.min,
+                     s.avg, s.p50, s.p99, s.max);
 }
 
 }  // namespace udpecho

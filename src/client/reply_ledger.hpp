@@ -14,10 +14,10 @@ namespace udpecho {
 
 /// Where a sent line stands.
 enum class line_state {
-  pending,    // sent, waiting for its reply
-  answered,   // its reply came while it was pending
-  given_up,   // every try went unanswered
-  refused,    // an ICMP error said nothing answers there
+  pending,   // sent, waiting for its reply
+  answered,  // its reply came while it was pending
+  given_up,  // every try went unanswered
+  refused,   // an ICMP error said nothing answers there
 };
 
 /// What a received datagram is.

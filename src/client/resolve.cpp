@@ -1,7 +1,7 @@
 #include "client/resolve.hpp"
 
-#include <asio/this_coro.hpp>
 #include <fmt/format.h>
+#include <asio/this_coro.hpp>
 
 #include "client/async.hpp"
 #include "common/endpoint.hpp"
@@ -12,9 +12,12 @@ namespace udpecho {
 namespace {
 bool fits(const asio::ip::address& address, address_family family) {
   switch (family) {
-    case address_family::v4: return address.is_v4();
-    case address_family::v6: return address.is_v6();
-    case address_family::any: return true;
+    case address_family::v4:
+      return address.is_v4();
+    case address_family::v6:
+      return address.is_v6();
+    case address_family::any:
+      return true;
   }
   return true;
 }
@@ -40,8 +43,8 @@ asio::awaitable<resolved_target> resolve_target(std::string host, std::uint16_t 
   if (auto literal = parse_ip_literal(host)) {
     const auto address = unmap_v4(*literal);
     if (!fits(address, family)) {
-      target.error = fmt::format("'{}' is not an {} address", escape_bytes(host, 200),
-                                 family_name(family));
+      target.error =
+          fmt::format("'{}' is not an {} address", escape_bytes(host, 200), family_name(family));
     } else {
       target.endpoint = asio::ip::udp::endpoint(address, port);
     }
@@ -66,7 +69,8 @@ asio::awaitable<resolved_target> resolve_target(std::string host, std::uint16_t 
   if (auto address = pick_address(addresses, family)) {
     target.endpoint = asio::ip::udp::endpoint(*address, port);
   } else {
-    target.error = fmt::format("'{}' has no {} address", escape_bytes(host, 200), family_name(family));
+    target.error =
+        fmt::format("'{}' has no {} address", escape_bytes(host, 200), family_name(family));
   }
   co_return target;
 }

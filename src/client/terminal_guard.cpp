@@ -10,7 +10,9 @@ terminal_guard::terminal_guard(int fd) : fd_(fd), flags_(::fcntl(fd, F_GETFL)) {
   if (::isatty(fd) && ::tcgetattr(fd, &modes) == 0) modes_ = modes;
 }
 
-terminal_guard::~terminal_guard() { restore(); }
+terminal_guard::~terminal_guard() {
+  restore();
+}
 
 void terminal_guard::restore() const {
   if (modes_) ::tcsetattr(fd_, TCSADRAIN, &*modes_);

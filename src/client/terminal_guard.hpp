@@ -2,8 +2,8 @@
 // event loop may leave the descriptor non-blocking, which the shell would then inherit.
 #pragma once
 
-#include <optional>
 #include <termios.h>
+#include <optional>
 
 namespace udpecho {
 

@@ -11,7 +11,8 @@ using namespace std::chrono_literals;
 TEST_CASE("the reply line") {
   CHECK(reply_message("server send data:hello", "127.0.0.1:5002", 210us) ==
         "server send data:hello  (from 127.0.0.1:5002, 0.21 ms)");
-  CHECK(reply_message("a\x1b[2Jb\n", "[::1]:7", 1500us) == "a\\x1b[2Jb\\n  (from [::1]:7, 1.50 ms)");
+  CHECK(reply_message("a\x1b[2Jb\n", "[::1]:7", 1500us) ==
+        "a\\x1b[2Jb\\n  (from [::1]:7, 1.50 ms)");
   CHECK(reply_message("x", "127.0.0.1:5002", 210us, 2) ==
         "x  (from 127.0.0.1:5002, 0.21 ms after try 2)");
 }
@@ -20,8 +21,8 @@ TEST_CASE("failures, each on one line") {
   CHECK(no_reply_message("127.0.0.1:5002", 3, 1s) ==
         "no reply from 127.0.0.1:5002 after 3 tries (1.0 s each): the datagram or its reply was "
         "lost, or nothing answers there");
-  CHECK(no_reply_message("127.0.0.1:5002", 1, 250ms).starts_with(
-      "no reply from 127.0.0.1:5002 after 1 try (0.25 s each)"));
+  CHECK(no_reply_message("127.0.0.1:5002", 1, 250ms)
+            .starts_with("no reply from 127.0.0.1:5002 after 1 try (0.25 s each)"));
   CHECK(socket_error_message("127.0.0.1:5002", asio::error::connection_refused) ==
         "127.0.0.1:5002 refused: nothing is listening on that port (is udpechod running?)");
   CHECK(socket_error_message("10.0.0.1:5002", asio::error::host_unreachable)

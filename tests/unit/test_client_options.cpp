@@ -6,7 +6,9 @@ using namespace udpecho;
 using namespace std::chrono_literals;
 
 namespace {
-client_options_result parse(std::vector<std::string> args) { return parse_client_options(args); }
+client_options_result parse(std::vector<std::string> args) {
+  return parse_client_options(args);
+}
 }  // namespace
 
 TEST_CASE("defaults: localhost:5002, 1 s timeout, 2 retries, no probe mode") {
@@ -23,8 +25,8 @@ TEST_CASE("defaults: localhost:5002, 1 s timeout, 2 retries, no probe mode") {
 }
 
 TEST_CASE("host, port and every option in long, long=value and short forms") {
-  const auto r = parse({"-6", "--timeout", "0.25", "--retries=0", "-c", "12", "-i0.05",
-                        "--size=100", "::1", "7"});
+  const auto r = parse(
+      {"-6", "--timeout", "0.25", "--retries=0", "-c", "12", "-i0.05", "--size=100", "::1", "7"});
   REQUIRE(r.error.empty());
   CHECK(r.options.host == "::1");
   CHECK(r.options.port == 7);
@@ -48,9 +50,9 @@ TEST_CASE("help and version") {
   CHECK(parse({"-V"}).options.show_version);
   CHECK(parse({"--version"}).options.show_version);
   const std::string help = client_help_text();
-  for (const char* option : {"-4", "-6", "--timeout", "--retries", "-c, --count", "-i, --interval",
-                             "-s, --size", "-V, --version", "-h, --help", "HOST", "PORT", "64",
-                             "68"}) {
+  for (const char* option :
+       {"-4", "-6", "--timeout", "--retries", "-c, --count", "-i, --interval", "-s, --size",
+        "-V, --version", "-h, --help", "HOST", "PORT", "64", "68"}) {
     CAPTURE(option);
     CHECK(help.find(option) != std::string::npos);
   }
@@ -63,13 +65,16 @@ TEST_CASE("bad command lines say why") {
   CHECK(parse({"--timeout"}).error == "option '--timeout' needs a value");
   CHECK(parse({"--help=1"}).error == "option '--help' takes no value");
   CHECK(parse({"--timeout", "0"}).error == "--timeout: '0' is not a time in seconds (0.001-86400)");
-  CHECK(parse({"--timeout", "1s"}).error == "--timeout: '1s' is not a time in seconds (0.001-86400)");
-  CHECK(parse({"--timeout", "-1"}).error == "--timeout: '-1' is not a time in seconds (0.001-86400)");
+  CHECK(parse({"--timeout", "1s"}).error ==
+        "--timeout: '1s' is not a time in seconds (0.001-86400)");
+  CHECK(parse({"--timeout", "-1"}).error ==
+        "--timeout: '-1' is not a time in seconds (0.001-86400)");
   CHECK(parse({"--retries", "101"}).error == "--retries: '101' is not a number of retries (0-100)");
   CHECK(parse({"-c", "0"}).error == "--count: '0' is not a probe count (1-1000000)");
   CHECK(parse({"-c", "5", "-i", "0.001"}).error ==
         "--interval: '0.001' is not an interval in seconds (0.01-86400)");
-  CHECK(parse({"-c", "5", "-s", "31"}).error == "--size: '31' is not a probe size (32-65507 bytes)");
+  CHECK(parse({"-c", "5", "-s", "31"}).error ==
+        "--size: '31' is not a probe size (32-65507 bytes)");
   CHECK(parse({"-c", "5", "-s", "65508"}).error ==
         "--size: '65508' is not a probe size (32-65507 bytes)");
   CHECK(parse({"-i", "1"}).error == "option '--interval' needs -c/--count (probe mode)");

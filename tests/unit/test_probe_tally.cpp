@@ -80,7 +80,7 @@ TEST_CASE("probe payloads carry the run's tag and number, at the requested size"
   CHECK(payload.starts_with("udpecho probe 0123abcd #17 ...."));
   CHECK(probe_sequence("server send data:" + payload, "0123abcd", 56) == 17u);
   CHECK(probe_sequence(payload, "0123abcd", 56) == 17u);
-  CHECK_FALSE(probe_sequence(payload, "ffffffff", 56));         // another run
+  CHECK_FALSE(probe_sequence(payload, "ffffffff", 56));            // another run
   CHECK_FALSE(probe_sequence(payload.substr(1), "0123abcd", 56));  // cut short
   CHECK_FALSE(probe_sequence(payload + "x", "0123abcd", 56));      // not the end of the reply
   CHECK_FALSE(probe_sequence(make_probe_payload("0123abcd", 17, 60), "0123abcd", 56));
