@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <asio/this_coro.hpp>
+#include <tuple>
 
 #include "client/async.hpp"
 #include "common/endpoint.hpp"
@@ -54,12 +55,17 @@ asio::awaitable<resolved_target> resolve_target(std::string host, std::uint16_t 
   // No AI_ADDRCONFIG: a host with only a loopback interface must still resolve "localhost".
   const auto flags = asio::ip::resolver_base::numeric_service;
   const auto service = std::to_string(port);
-  auto [error, results] =
-      family == address_family::any
-          ? co_await resolver.async_resolve(host, service, flags, use_tuple)
-          : co_await resolver.async_resolve(
-                family == address_family::v4 ? asio::ip::udp::v4() : asio::ip::udp::v6(), host,
-                service, flags, use_tuple);
+  // Two statements, not a conditional expression: GCC 12 destroys the result of a co_await
+  // inside ?: twice.
+  asio::error_code error;
+  asio::ip::udp::resolver::results_type results;
+  if (family == address_family::any) {
+    std::tie(error, results) = co_await resolver.async_resolve(host, service, flags, use_tuple);
+  } else {
+    const auto protocol = family == address_family::v4 ? asio::ip::udp::v4() : asio::ip::udp::v6();
+    std::tie(error, results) =
+        co_await resolver.async_resolve(protocol, host, service, flags, use_tuple);
+  }
   if (error) {
     target.error = fmt::format("cannot resolve '{}': {}", escape_bytes(host, 200), error.message());
     co_return target;
