@@ -15,15 +15,16 @@ class ClientFailuresTest(harness.unittest.TestCase):
     def test_refused_port_reported_at_once(self):
         port = harness.free_udp_port()
         started = time.monotonic()
-        r = run_client(["--timeout", "5", "127.0.0.1", port], b"one\ntwo\n")
+        r = run_client(["--timeout", "10", "127.0.0.1", port], b"one\ntwo\n", timeout=120)
         elapsed = time.monotonic() - started
         self.assertEqual(r.returncode, 1)
         refused = (f"127.0.0.1:{port} refused: nothing is listening on that port "
                    "(is udpechod running?)")
         # Each line gets the message, and the loop goes on after it.
         self.assertEqual(r.stdout.splitlines(), [refused, refused])
-        # "Within about a second" although the timeout is 5 s: the refusal ends the wait.
-        self.assertLess(elapsed, 4.0)
+        # The refusal ends the wait: far less than one timeout (10 s), let alone 3 tries of it,
+        # even on a loaded machine.
+        self.assertLess(elapsed, 8.0)
 
     def test_silent_server_retries_then_gives_up(self):
         with EchoServer(silent=True) as server:
