@@ -108,6 +108,7 @@ void datagram_socket::decode(std::size_t index) {
   d.truncated = (header.msg_hdr.msg_flags & MSG_TRUNC) != 0;
   d.destination.reset();
   d.destination_ifindex = 0;
+  d.destination_is_broadcast = false;
   for (cmsghdr* c = CMSG_FIRSTHDR(&header.msg_hdr); c != nullptr;
        c = CMSG_NXTHDR(&header.msg_hdr, c)) {
     if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
@@ -115,6 +116,9 @@ void datagram_socket::decode(std::size_t index) {
       std::memcpy(&info, CMSG_DATA(c), sizeof info);
       d.destination = asio::ip::address_v4(ntohl(info.ipi_addr.s_addr));
       d.destination_ifindex = static_cast<unsigned>(info.ipi_ifindex);
+      // The kernel reports a local address other than the header's destination only when that
+      // destination was not one of ours: a broadcast (or multicast) address.
+      d.destination_is_broadcast = info.ipi_addr.s_addr != info.ipi_spec_dst.s_addr;
     } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
       in6_pktinfo info;
       std::memcpy(&info, CMSG_DATA(c), sizeof info);
