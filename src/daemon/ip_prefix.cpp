@@ -72,8 +72,9 @@ std::optional<ip_prefix> parse_prefix(std::string_view text, std::string& reason
     reason = fmt::format("{} is not an IPv4 or IPv6 address", quoted(address_text));
     return std::nullopt;
   }
-  const auto unmapped = unmap_v4(*address);
-  const unsigned family_bits = unmapped.is_v4() ? 32 : 128;
+  // An IPv4-mapped literal keeps IPv6 lengths: ::ffff:10.0.0.0/104 is 10.0.0.0/8.
+  const bool v4 = address->is_v4();
+  const unsigned family_bits = v4 ? 32 : 128;
   unsigned length = family_bits;
   if (slash != std::string_view::npos) {
     const auto length_text = text.substr(slash + 1);
@@ -87,8 +88,8 @@ std::optional<ip_prefix> parse_prefix(std::string_view text, std::string& reason
     }
   }
   ip_prefix prefix;
-  prefix.bytes = to_address_bytes(unmapped);
-  prefix.length = static_cast<std::uint8_t>(unmapped.is_v4() ? v4_offset + length : length);
+  prefix.bytes = to_address_bytes(*address);
+  prefix.length = static_cast<std::uint8_t>(v4 ? v4_offset + length : length);
   auto masked = prefix.bytes;
   mask_bytes(masked, prefix.length);
   if (masked != prefix.bytes) {
