@@ -45,6 +45,8 @@ bool is_v4_bytes(const address_bytes& bytes) {
 }
 
 bool ip_prefix::contains(const address_bytes& address) const {
+  // Families never mix: "::/0" means every IPv6 address, not IPv4 as well.
+  if (is_v4() != is_v4_bytes(address)) return false;
   const unsigned whole = length / 8;
   if (!std::equal(bytes.begin(), bytes.begin() + whole, address.begin())) return false;
   const unsigned rest = length % 8;

@@ -22,7 +22,8 @@ address_bytes to_address_bytes(const asio::ip::address& address);
 bool is_v4_bytes(const address_bytes& bytes);
 
 /// A CIDR block. `length` counts bits of the 16-byte form: an IPv4 /24 has length 96 + 24.
-/// Bits past `length` are always zero, so two equal prefixes compare equal.
+/// Bits past `length` are always zero, so two equal prefixes compare equal. An IPv6 prefix
+/// never contains an IPv4 address, even ::/0.
 struct ip_prefix {
   address_bytes bytes{};
   std::uint8_t length = 0;

@@ -55,6 +55,7 @@ TEST_CASE("IPv6 prefixes, bare addresses and the catch-alls") {
   CHECK(must_parse("0.0.0.0/0").contains(bytes("203.0.113.9")));
   CHECK_FALSE(must_parse("0.0.0.0/0").contains(bytes("2001:db8::1")));
   CHECK(must_parse("::/0").contains(bytes("2001:db8::1")));
+  CHECK_FALSE(must_parse("::/0").contains(bytes("10.0.0.1")));  // families never mix
   CHECK(must_parse("::ffff:10.0.0.0/104").contains(bytes("10.9.9.9")));  // mapped form
 }
 
