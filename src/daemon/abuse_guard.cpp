@@ -24,12 +24,13 @@ constexpr std::array<loop_rule, 5> loop_rules{loop_rule::source_port, loop_rule:
 
 }  // namespace
 
-abuse_settings abuse_settings_from(const daemon_config& config) {
+abuse_settings abuse_settings_from(const daemon_config& config, unsigned workers) {
   abuse_settings s;
   s.loop_protection = config.loop_protection;
   s.rate.rate = config.rate_limit;
   s.rate.burst = config.rate_burst;
   s.rate.table_size = config.rate_table_size;
+  s.rate = s.rate.share(workers);
   s.prefix_v4 = config.rate_prefix_v4;
   s.prefix_v6 = config.rate_prefix_v6;
   s.rate_exempt = config.rate_exempt;

@@ -31,7 +31,10 @@ struct abuse_settings {
   std::vector<ip_prefix> deny;
 };
 
-abuse_settings abuse_settings_from(const daemon_config& config);
+/// The abuse settings of `config` for one of `workers` threads that each own an echo_service
+/// (and so an abuse_guard): each gets an equal share of the rate limit, burst and table (see
+/// rate_limiter.hpp), so that together they enforce the configured figures without a shared lock.
+abuse_settings abuse_settings_from(const daemon_config& config, unsigned workers = 1);
 
 /// Datagrams not answered, by reason.
 struct drop_counters {

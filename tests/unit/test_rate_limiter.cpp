@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <vector>
+
 #include "daemon/rate_limiter.hpp"
 
 using namespace udpecho;
@@ -121,4 +123,16 @@ TEST_CASE("shares for workers add up to at least the whole and are never zero") 
   CHECK(tiny.burst == 1);
   CHECK(tiny.table_size == 1);
   CHECK(rate_limit_settings{0, 5, 10}.share(3).rate == 0);
+}
+
+TEST_CASE("workers sharing a limit hold a many-port flood to about the whole") {
+  // Four workers, each with a quarter; a flood spread evenly over them by the kernel.
+  const rate_limit_settings whole{100, 100, 1000};
+  std::vector<rate_limiter> workers;
+  for (int i = 0; i < 4; ++i) workers.emplace_back(whole.share(4), 10 + i);
+  const auto p = prefix("198.51.100.7", 32);
+  int allowed = 0;
+  for (int i = 0; i < 4000; ++i) allowed += workers[i % 4].allow(p, s + s * i / 4000);
+  CHECK(allowed >= 195);
+  CHECK(allowed <= 205);
 }
