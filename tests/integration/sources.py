@@ -95,3 +95,20 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def udp_socket_drops(port):
+    """Datagrams the kernel dropped for the UDP sockets bound to `port` (a full receive buffer),
+    summed over /proc/net/udp and /proc/net/udp6."""
+    total = 0
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            with open(table, encoding="ascii") as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                        total += int(fields[-1])
+        except FileNotFoundError:
+            continue
+    return total
