@@ -11,6 +11,7 @@ import threading
 import time
 
 import harness
+import sources
 from harness import Daemon
 
 PREFIX = b"server send data:"
@@ -64,7 +65,8 @@ def innocent_peer(target, results):
 
 
 class RateLimitTest(harness.unittest.TestCase):
-    def test_flood_gets_burst_plus_rate_and_innocent_peer_gets_everything(self):
+    def flood_once(self):
+        """One measurement with a fresh daemon; returns its figures."""
         config = (f"port = 0\nrate_limit = {RATE}\nrate_burst = {BURST}\nrate_prefix_v4 = 32\n"
                   "log_payload_bytes = 0\n")
         with Daemon(config) as d:
@@ -85,23 +87,35 @@ class RateLimitTest(harness.unittest.TestCase):
                         replies += 1
                 except BlockingIOError:
                     pass
+            kernel_drops = sources.udp_socket_drops(d.port)
             d.wait_for(r"rate limiting 127\.0\.0\.2/32: over 100 datagrams/s \(burst 100\)")
             self.assertEqual(d.stop(), 0)
-            summary = d.wait_for(r"(\d+) rate-limited").group(1)
-
+            summary = int(d.wait_for(r"(\d+) rate-limited").group(1))
         expected = BURST + RATE * seconds
         print(f"flood: {FLOOD} datagrams from 127.0.0.2 in {seconds:.3f} s; {replies} replies "
               f"(expected {expected:.0f} = burst {BURST} + {RATE}/s * {seconds:.3f} s; nominal "
-              f"200 +- 10 %); daemon dropped {dropped}, received {replies + dropped} "
-              f"of {FLOOD} (any rest were lost in its socket buffer)")
+              f"200 +- 10 %); daemon dropped {dropped} (stop summary: {summary} rate-limited); "
+              f"kernel dropped {kernel_drops} at the daemon's socket")
         print(f"innocent peer 127.0.0.3 at {INNOCENT_RATE}/s: {results.get('innocent')} of "
               f"{INNOCENT_RATE} replies")
-        print(f"stop summary: {summary} rate-limited")
-        self.assertEqual(results.get("innocent"), INNOCENT_RATE)
+        self.assertEqual(summary, dropped)
+        return seconds, replies, expected, kernel_drops, results.get("innocent")
+
+    def test_flood_gets_burst_plus_rate_and_innocent_peer_gets_everything(self):
+        # A measurement counts only if neither side was stalled by a busy machine: the flood took
+        # under 1.2 s, and the daemon kept up (the kernel dropped nothing at its socket).
+        for attempt in range(1, 4):
+            seconds, replies, expected, kernel_drops, innocent = self.flood_once()
+            if seconds < 1.2 and kernel_drops == 0:
+                break
+            print(f"attempt {attempt}: the machine stalled the test; measuring again")
+        else:
+            self.fail("three attempts in a row were stalled; no valid measurement")
+        self.assertEqual(innocent, INNOCENT_RATE)
         self.assertGreaterEqual(replies, 0.9 * expected)
         self.assertLessEqual(replies, 1.1 * expected)
-        self.assertLess(seconds, 1.5, "the sender was stalled; the figures say little")
-        self.assertEqual(int(summary), dropped)
+        self.assertGreaterEqual(replies, 180)
+        self.assertLessEqual(replies, 220)
 
 
 class ExemptTest(harness.unittest.TestCase):
