@@ -35,6 +35,9 @@ asio::ip::address address_from_v6_bytes(const in6_addr& raw) {
   return asio::ip::address_v6(bytes);
 }
 
+// The receive buffer asked for; see open_bound_socket.
+constexpr int receive_buffer_bytes = 4 << 20;
+
 }  // namespace
 
 struct datagram_socket::batch_buffers {
@@ -62,6 +65,10 @@ asio::ip::udp::socket open_bound_socket(asio::io_context& io, const asio::ip::ad
   socket.open(endpoint.protocol());
   if (address.is_v6()) socket.set_option(asio::ip::v6_only(v6_only));
   if (address.is_unspecified()) enable_packet_info(socket);
+  // Room for a flood that arrives while the daemon is not scheduled: when the buffer is full the
+  // kernel drops whatever comes next, an in-limit peer's datagram as readily as the flood's,
+  // before rate limiting can tell them apart. The kernel caps it at net.core.rmem_max.
+  socket.set_option(asio::socket_base::receive_buffer_size(receive_buffer_bytes));
   socket.bind(endpoint);
   socket.non_blocking(true);
   return socket;
