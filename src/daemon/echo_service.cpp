@@ -53,7 +53,10 @@ void echo_service::update(std::shared_ptr<const echo_settings> settings) {
 void echo_service::serve(asio::io_context& io, std::unique_ptr<datagram_socket> socket) {
   auto* raw = socket.get();
   sockets_.push_back(std::move(socket));
-  own_ports_.push_back(raw->local_endpoint().port());
+  const auto port = raw->local_endpoint().port();
+  if (std::find(own_ports_.begin(), own_ports_.end(), port) == own_ports_.end()) {
+    own_ports_.push_back(port);
+  }
   if (!guard_timer_) {
     guard_timer_ = std::make_unique<asio::steady_timer>(io);
     asio::co_spawn(io, maintain_guard(this, guard_timer_.get()), asio::detached);
