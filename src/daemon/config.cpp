@@ -39,6 +39,28 @@ std::optional<std::size_t> parse_size(std::string_view text, std::size_t max, st
   return value;
 }
 
+// A setter for a whole-number key with the range `low`..`high`.
+template <class Member>
+auto number_key(Member daemon_config::*member, std::size_t low, std::size_t high) {
+  return [member, low, high](daemon_config& c, std::string_view v, std::string& why) {
+    auto size = parse_size(v, high, why);
+    if (size && *size < low) {
+      why = fmt::format("{} is not a whole number from {} to {}", quoted(v), low, high);
+      size.reset();
+    }
+    if (size) c.*member = static_cast<Member>(*size);
+    return size.has_value();
+  };
+}
+
+auto prefix_list_key(std::vector<ip_prefix> daemon_config::*member) {
+  return [member](daemon_config& c, std::string_view v, std::string& why) {
+    auto list = parse_prefix_list(v, why);
+    if (list) c.*member = std::move(*list);
+    return list.has_value();
+  };
+}
+
 using key_setter = std::function<bool(daemon_config&, std::string_view, std::string&)>;
 
 struct key_entry {
@@ -82,6 +104,20 @@ const std::vector<key_entry>& key_table() {
          if (size) c.log_payload_bytes = *size;
          return size.has_value();
        }},
+      {"loop_protection",
+       [](daemon_config& c, std::string_view v, std::string& why) {
+         if (v != "yes" && v != "no") why = fmt::format("{} is not yes or no", quoted(v));
+         if (v == "yes" || v == "no") c.loop_protection = v == "yes";
+         return v == "yes" || v == "no";
+       }},
+      {"rate_limit", number_key(&daemon_config::rate_limit, 0, 10'000'000)},
+      {"rate_burst", number_key(&daemon_config::rate_burst, 1, 10'000'000)},
+      {"rate_prefix_v4", number_key(&daemon_config::rate_prefix_v4, 0, 32)},
+      {"rate_prefix_v6", number_key(&daemon_config::rate_prefix_v6, 0, 128)},
+      {"rate_table_size", number_key(&daemon_config::rate_table_size, 1, 1'048'576)},
+      {"rate_exempt", prefix_list_key(&daemon_config::rate_exempt)},
+      {"allow", prefix_list_key(&daemon_config::allow)},
+      {"deny", prefix_list_key(&daemon_config::deny)},
   };
   return table;
 }

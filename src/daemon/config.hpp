@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/ip_prefix.hpp"
+
 namespace udpecho {
 
 /// Everything udpechod can be told by its config file; each member starts at its default.
@@ -19,6 +21,16 @@ struct daemon_config {
   std::string reply_prefix = "server send data:";
   spdlog::level::level_enum log_level = spdlog::level::info;
   std::size_t log_payload_bytes = 64;
+  // Abuse resistance; config/udpechod.conf says why the defaults are what they are.
+  bool loop_protection = true;
+  std::uint32_t rate_limit = 100;
+  std::uint32_t rate_burst = 200;
+  unsigned rate_prefix_v4 = 24;
+  unsigned rate_prefix_v6 = 56;
+  std::size_t rate_table_size = 65536;
+  std::vector<ip_prefix> rate_exempt;
+  std::vector<ip_prefix> allow;
+  std::vector<ip_prefix> deny;
 };
 
 /// The outcome of parsing a config: the settings (defaults where the text said nothing or said

@@ -35,6 +35,9 @@ asio::ip::address address_from_v6_bytes(const in6_addr& raw) {
   return asio::ip::address_v6(bytes);
 }
 
+// The receive buffer asked for; see open_bound_socket.
+constexpr int receive_buffer_bytes = 4 << 20;
+
 }  // namespace
 
 struct datagram_socket::batch_buffers {
@@ -62,6 +65,10 @@ asio::ip::udp::socket open_bound_socket(asio::io_context& io, const asio::ip::ad
   socket.open(endpoint.protocol());
   if (address.is_v6()) socket.set_option(asio::ip::v6_only(v6_only));
   if (address.is_unspecified()) enable_packet_info(socket);
+  // Room for a flood that arrives while the daemon is not scheduled: when the buffer is full the
+  // kernel drops whatever comes next, an in-limit peer's datagram as readily as the flood's,
+  // before rate limiting can tell them apart. The kernel caps it at net.core.rmem_max.
+  socket.set_option(asio::socket_base::receive_buffer_size(receive_buffer_bytes));
   socket.bind(endpoint);
   socket.non_blocking(true);
   return socket;
@@ -108,6 +115,7 @@ void datagram_socket::decode(std::size_t index) {
   d.truncated = (header.msg_hdr.msg_flags & MSG_TRUNC) != 0;
   d.destination.reset();
   d.destination_ifindex = 0;
+  d.destination_is_broadcast = false;
   for (cmsghdr* c = CMSG_FIRSTHDR(&header.msg_hdr); c != nullptr;
        c = CMSG_NXTHDR(&header.msg_hdr, c)) {
     if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
@@ -115,6 +123,9 @@ void datagram_socket::decode(std::size_t index) {
       std::memcpy(&info, CMSG_DATA(c), sizeof info);
       d.destination = asio::ip::address_v4(ntohl(info.ipi_addr.s_addr));
       d.destination_ifindex = static_cast<unsigned>(info.ipi_ifindex);
+      // The kernel reports a local address other than the header's destination only when that
+      // destination was not one of ours: a broadcast (or multicast) address.
+      d.destination_is_broadcast = info.ipi_addr.s_addr != info.ipi_spec_dst.s_addr;
     } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
       in6_pktinfo info;
       std::memcpy(&info, CMSG_DATA(c), sizeof info);

@@ -35,6 +35,7 @@ struct datagram {
   bool truncated = false;              // larger than the receive slot; payload is cut
   std::optional<asio::ip::address> destination;  // the address it was sent to, if known
   unsigned destination_ifindex = 0;
+  bool destination_is_broadcast = false;  // IPv4 packet info: sent to a broadcast address
 };
 
 /// Counts of what went wrong below the datagrams themselves.

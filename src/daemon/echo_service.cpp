@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <chrono>
 #include <asio/use_awaitable.hpp>
 #include <exception>
 #include <fmt/format.h>
@@ -23,12 +25,42 @@ asio::awaitable<void> serve_datagrams(echo_service* service, datagram_socket* so
   }
 }
 
+namespace {
+std::int64_t monotonic_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+// Ends rate limiting of calmed prefixes and writes log suppression summaries, once a second.
+asio::awaitable<void> maintain_guard(echo_service* service, asio::steady_timer* timer) {
+  for (;;) {
+    timer->expires_after(std::chrono::seconds(1));
+    co_await timer->async_wait(asio::use_awaitable);
+    service->guard_.tick(monotonic_ns());
+  }
+}
+
 echo_service::echo_service(std::shared_ptr<const echo_settings> settings)
-    : settings_(std::move(settings)) {}
+    : settings_(std::move(settings)), guard_(settings_->abuse) {}
+
+void echo_service::update(std::shared_ptr<const echo_settings> settings) {
+  settings_ = std::move(settings);
+  guard_.configure(settings_->abuse);
+}
 
 void echo_service::serve(asio::io_context& io, std::unique_ptr<datagram_socket> socket) {
   auto* raw = socket.get();
   sockets_.push_back(std::move(socket));
+  const auto port = raw->local_endpoint().port();
+  if (std::find(own_ports_.begin(), own_ports_.end(), port) == own_ports_.end()) {
+    own_ports_.push_back(port);
+  }
+  if (!guard_timer_) {
+    guard_timer_ = std::make_unique<asio::steady_timer>(io);
+    asio::co_spawn(io, maintain_guard(this, guard_timer_.get()), asio::detached);
+  }
   const auto where = format_endpoint(raw->local_endpoint());
   asio::co_spawn(io, serve_datagrams(this, raw), [this, raw, where](std::exception_ptr error) {
     // A socket closed by retire() ends with whatever error its last system call saw.
@@ -48,6 +80,8 @@ bool echo_service::admit(const datagram& request, const echo_settings& settings)
   ++counters_.datagrams;
   counters_.bytes_received += request.payload.size();
   peers_.add(request.peer);
+  const auto now = monotonic_ns();
+  if (!guard_.admit(request, own_ports_, settings.reply_prefix, now)) return false;
 
   const std::size_t reply_size = settings.reply_prefix.size() + request.payload.size();
   const bool oversized = reply_size > max_payload_to(request.peer);
@@ -60,24 +94,29 @@ bool echo_service::admit(const datagram& request, const echo_settings& settings)
     counters_.bytes_sent += reply_size;
   }
 
-  if (spdlog::should_log(spdlog::level::info)) {
+  // Lines are formatted only when the per-prefix log budget allows them.
+  if (spdlog::should_log(spdlog::level::info) && guard_.may_log(now)) {
     std::string preview;
     append_escaped(preview, request.payload, settings.log_payload_bytes);
     spdlog::info("{} sent {} bytes: \"{}\"", format_endpoint(request.peer),
                  request.payload.size(), preview);
   }
-  if (request.truncated) {
-    spdlog::warn("{}: datagram larger than the receive buffer; not answered",
-                 format_endpoint(request.peer));
-  } else if (oversized) {
-    spdlog::warn("{}: reply of {} bytes would exceed the largest UDP datagram ({}); not sent",
-                 format_endpoint(request.peer), reply_size, max_payload_to(request.peer));
+  if ((request.truncated || oversized) && spdlog::should_log(spdlog::level::warn) &&
+      guard_.may_warn(now)) {
+    if (request.truncated) {
+      spdlog::warn("{}: datagram larger than the receive buffer; not answered",
+                   format_endpoint(request.peer));
+    } else {
+      spdlog::warn("{}: reply of {} bytes would exceed the largest UDP datagram ({}); not sent",
+                   format_endpoint(request.peer), reply_size, max_payload_to(request.peer));
+    }
   }
   return !request.truncated && !oversized;
 }
 
 void echo_service::stop() {
   for (auto& socket : sockets_) socket->close();
+  if (guard_timer_) guard_timer_->cancel();
 }
 
 void echo_service::retire(const asio::ip::address& address) {
@@ -124,10 +163,11 @@ std::string echo_service::summary() const {
   const auto errors = socket_errors();
   return fmt::format(
       "{} datagrams ({} bytes) from {}{} peers; {} replies ({} bytes); {} oversized replies not "
-      "sent; {} receive errors; {} send errors",
+      "sent; {} receive errors; {} send errors; {}; rate table {} of {} prefixes",
       counters_.datagrams, counters_.bytes_received, peers_.saturated() ? "at least " : "",
       peers_.count(), counters_.replies, counters_.bytes_sent, counters_.oversized_replies,
-      errors.receive_errors, errors.send_errors);
+      errors.receive_errors, errors.send_errors, format_drops(guard_.drops()),
+      guard_.rate_table_entries(), guard_.rate_table_capacity());
 }
 
 }  // namespace udpecho

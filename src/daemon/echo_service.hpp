@@ -3,11 +3,13 @@
 
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "daemon/abuse_guard.hpp"
 #include "daemon/datagram_socket.hpp"
 #include "daemon/peer_tally.hpp"
 
@@ -17,6 +19,7 @@ namespace udpecho {
 struct echo_settings {
   std::string reply_prefix;
   std::size_t log_payload_bytes = 64;
+  abuse_settings abuse;
 };
 
 struct traffic_counters {
@@ -36,7 +39,7 @@ class echo_service {
   void serve(asio::io_context& io, std::unique_ptr<datagram_socket> socket);
 
   /// Later datagrams use these settings.
-  void update(std::shared_ptr<const echo_settings> settings) { settings_ = std::move(settings); }
+  void update(std::shared_ptr<const echo_settings> settings);
 
   /// Closes every socket; their coroutines end.
   void stop();
@@ -50,6 +53,11 @@ class echo_service {
 
   const traffic_counters& counters() const { return counters_; }
   const peer_tally& peers() const { return peers_; }
+  /// Datagrams not answered by reason (access, loop rules, rate limit); format_drop_status()
+  /// turns them into a status line.
+  drop_counters drops() const { return guard_.drops(); }
+  /// Prefixes the rate limiter tracks now, and at most.
+  std::size_t rate_table_entries() const { return guard_.rate_table_entries(); }
   /// Send and receive errors summed over the sockets.
   socket_error_counters socket_errors() const;
   /// One line for the log at stop: datagrams, bytes, peers, replies, drops and errors.
@@ -57,6 +65,7 @@ class echo_service {
 
  private:
   friend asio::awaitable<void> serve_datagrams(echo_service* service, datagram_socket* socket);
+  friend asio::awaitable<void> maintain_guard(echo_service* service, asio::steady_timer* timer);
   /// Logs and counts one request; returns whether it gets a reply.
   bool admit(const datagram& request, const echo_settings& settings);
   /// Frees a socket whose coroutine has ended; returns whether retire() had closed it.
@@ -68,6 +77,9 @@ class echo_service {
   socket_error_counters released_errors_;  // of sockets already freed
   traffic_counters counters_;
   peer_tally peers_;
+  abuse_guard guard_;
+  std::vector<std::uint16_t> own_ports_;
+  std::unique_ptr<asio::steady_timer> guard_timer_;
 };
 
 }  // namespace udpecho

@@ -65,7 +65,8 @@ class EchoTest(harness.unittest.TestCase):
         for i in range(20):
             with harness.udp_socket() as s:
                 s.sendto(b"gone %d" % i, self.v4)
-        self.daemon.wait_for(r'sent 7 bytes: "gone 19"')
+        # Datagrams are handled in order, so this reply also shows that all 20 were handled (their
+        # log lines may be cut short by the per-source log limit).
         self.assert_echo(self.v4, b"still answering")
         self.assert_echo(self.v6, b"still answering")
 

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -126,7 +127,10 @@ TEST_CASE("config_keys lists every key the parser accepts") {
     // Either accepted or rejected for its value, never as an unknown key.
     for (const auto& error : r.errors) CHECK(error.find("unknown key") == std::string::npos);
   }
-  CHECK(config_keys().size() == 5);
+  // Each key once; no fixed count, so that adding a key does not mean editing this test.
+  auto keys = config_keys();
+  std::sort(keys.begin(), keys.end());
+  CHECK(std::adjacent_find(keys.begin(), keys.end()) == keys.end());
 }
 
 TEST_CASE("load_config_file names a file it cannot open") {
@@ -145,4 +149,42 @@ TEST_CASE("load_config_file reads a real file and uses its path in errors") {
   std::remove(path.c_str());
   REQUIRE(r.errors.size() == 1);
   CHECK(r.errors[0] == "test_config_tmp.conf:2: port: set twice (first on line 1)");
+}
+
+TEST_CASE("abuse settings: defaults, values and errors") {
+  const auto defaults = parse("").config;
+  CHECK(defaults.loop_protection);
+  CHECK(defaults.rate_limit == 100);
+  CHECK(defaults.rate_burst == 200);
+  CHECK(defaults.rate_prefix_v4 == 24);
+  CHECK(defaults.rate_prefix_v6 == 56);
+  CHECK(defaults.rate_table_size == 65536);
+  CHECK(defaults.rate_exempt.empty());
+  CHECK(defaults.allow.empty());
+  CHECK(defaults.deny.empty());
+
+  const auto r = parse(
+      "loop_protection = no\nrate_limit = 0\nrate_burst = 7\nrate_prefix_v4 = 32\n"
+      "rate_prefix_v6 = 128\nrate_table_size = 10\nrate_exempt = 192.0.2.0/24\n"
+      "allow = 10.0.0.0/8, 2001:db8::/32\ndeny = 10.0.0.1\n");
+  REQUIRE(r.ok());
+  CHECK_FALSE(r.config.loop_protection);
+  CHECK(r.config.rate_limit == 0);
+  CHECK(r.config.rate_burst == 7);
+  CHECK(r.config.rate_prefix_v4 == 32);
+  CHECK(r.config.rate_prefix_v6 == 128);
+  CHECK(r.config.rate_table_size == 10);
+  CHECK(r.config.rate_exempt.size() == 1);
+  CHECK(r.config.allow.size() == 2);
+  CHECK(r.config.deny.size() == 1);
+
+  CHECK(only_error("loop_protection = maybe") ==
+        "udpechod.conf:1: loop_protection: 'maybe' is not yes or no");
+  CHECK(only_error("rate_burst = 0") ==
+        "udpechod.conf:1: rate_burst: '0' is not a whole number from 1 to 10000000");
+  CHECK(only_error("rate_prefix_v4 = 33") ==
+        "udpechod.conf:1: rate_prefix_v4: '33' is not a whole number from 0 to 32");
+  CHECK(only_error("rate_table_size = 0").find("from 1 to 1048576") != std::string::npos);
+  CHECK(only_error("deny = 10.0.0.0/33").starts_with("udpechod.conf:1: deny: '10.0.0.0/33'"));
+  CHECK(only_error("allow = 10.1.0.0/8").find("did you mean 10.0.0.0/8?") != std::string::npos);
 }

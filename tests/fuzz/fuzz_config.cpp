@@ -1,0 +1,39 @@
+// libFuzzer target: the config parser must survive any file, and its messages, which reach a
+// terminal, must never carry a control character from the file.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "daemon/config.hpp"
+#include "daemon/ip_prefix.hpp"
+
+namespace {
+void require_printable(std::string_view text) {
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte >= 0x7f) std::abort();
+  }
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  const auto result = udpecho::parse_config(text, "fuzz.conf");
+  for (const auto& error : result.errors) {
+    if (!error.starts_with("fuzz.conf:")) std::abort();
+    require_printable(error);
+  }
+  // The CIDR lists on their own: every prefix parsed prints back to one that parses equal.
+  std::string reason;
+  if (auto list = udpecho::parse_prefix_list(text, reason)) {
+    for (const auto& prefix : *list) {
+      std::string again_reason;
+      auto again = udpecho::parse_prefix(udpecho::format_prefix(prefix), again_reason);
+      if (!again || !(*again == prefix)) std::abort();
+    }
+  } else {
+    require_printable(reason);
+  }
+  return 0;
+}
