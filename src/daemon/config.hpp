@@ -19,7 +19,12 @@ struct daemon_config {
   std::string reply_prefix = "server send data:";
   spdlog::level::level_enum log_level = spdlog::level::info;
   std::size_t log_payload_bytes = 64;
+  /// Threads serving datagrams, each with its own sockets; 0 means one per usable CPU ("auto").
+  std::size_t workers = 1;
 };
+
+/// The most workers a config may ask for.
+inline constexpr std::size_t max_workers = 256;
 
 /// The outcome of parsing a config: the settings (defaults where the text said nothing or said
 /// something wrong) and one message per error, each "FILE:LINE: key: reason".

@@ -26,6 +26,22 @@ struct traffic_counters {
   std::uint64_t bytes_sent = 0;
   std::uint64_t oversized_replies = 0;  // prefix + payload over the datagram limit: not sent
   std::uint64_t truncated = 0;          // larger than a receive slot: not answered
+
+  traffic_counters& operator+=(const traffic_counters& other);
+};
+
+class echo_service;
+
+/// What the stop summary reports, summed over one or more services (one per worker).
+struct summary_totals {
+  traffic_counters counters;
+  std::size_t peers = 0;
+  bool peers_saturated = false;
+  socket_error_counters errors;
+
+  void add(const echo_service& service);
+  /// One line: datagrams, bytes, peers, replies, drops and errors.
+  std::string format() const;
 };
 
 class echo_service {

@@ -126,7 +126,7 @@ TEST_CASE("config_keys lists every key the parser accepts") {
     // Either accepted or rejected for its value, never as an unknown key.
     for (const auto& error : r.errors) CHECK(error.find("unknown key") == std::string::npos);
   }
-  CHECK(config_keys().size() == 5);
+  CHECK(config_keys().size() == 6);
 }
 
 TEST_CASE("load_config_file names a file it cannot open") {
@@ -145,4 +145,16 @@ TEST_CASE("load_config_file reads a real file and uses its path in errors") {
   std::remove(path.c_str());
   REQUIRE(r.errors.size() == 1);
   CHECK(r.errors[0] == "test_config_tmp.conf:2: port: set twice (first on line 1)");
+}
+
+TEST_CASE("workers: 1-256 or auto; default 1") {
+  CHECK(parse("").config.workers == 1);
+  CHECK(parse("workers = 4").config.workers == 4);
+  CHECK(parse("workers = auto").config.workers == 0);
+  CHECK(only_error("workers = 0") ==
+        "udpechod.conf:1: workers: '0' is not 'auto' or a number from 1 to 256");
+  CHECK(only_error("workers = 257") ==
+        "udpechod.conf:1: workers: '257' is not 'auto' or a number from 1 to 256");
+  CHECK(only_error("workers = many") ==
+        "udpechod.conf:1: workers: 'many' is not 'auto' or a number from 1 to 256");
 }
