@@ -24,28 +24,28 @@ static void on_signal(int sig) {
   stopping = 1;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   const int v6 = argc > 1 && strcmp(argv[1], "-6") == 0;
   const int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
   struct sockaddr_storage local;
   socklen_t local_length = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
   memset(&local, 0, sizeof local);
   if (v6) {
-    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&local;
+    struct sockaddr_in6* a = (struct sockaddr_in6*)&local;
     a->sin6_family = AF_INET6;
     a->sin6_addr = in6addr_loopback;
   } else {
-    struct sockaddr_in *a = (struct sockaddr_in *)&local;
+    struct sockaddr_in* a = (struct sockaddr_in*)&local;
     a->sin_family = AF_INET;
     a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   }
-  if (fd < 0 || bind(fd, (struct sockaddr *)&local, local_length) != 0 ||
-      getsockname(fd, (struct sockaddr *)&local, &local_length) != 0) {
+  if (fd < 0 || bind(fd, (struct sockaddr*)&local, local_length) != 0 ||
+      getsockname(fd, (struct sockaddr*)&local, &local_length) != 0) {
     perror("echo-reference");
     return 1;
   }
-  const unsigned port = ntohs(v6 ? ((struct sockaddr_in6 *)&local)->sin6_port
-                                 : ((struct sockaddr_in *)&local)->sin_port);
+  const unsigned port = ntohs(v6 ? ((struct sockaddr_in6*)&local)->sin6_port
+                                 : ((struct sockaddr_in*)&local)->sin_port);
   printf("listening on %s:%u\n", v6 ? "[::1]" : "127.0.0.1", port);
   fflush(stdout);
 
@@ -55,7 +55,7 @@ int main(int argc, char **argv) {
   sigaction(SIGTERM, &action, NULL);
   sigaction(SIGINT, &action, NULL);
 
-  char *buffers = malloc((size_t)BATCH * SLOT);
+  char* buffers = malloc((size_t)BATCH * SLOT);
   static struct mmsghdr in[BATCH], out[BATCH];
   static struct iovec in_iov[BATCH], out_iov[BATCH][2];
   static struct sockaddr_storage peers[BATCH];
@@ -66,7 +66,7 @@ int main(int argc, char **argv) {
     in[i].msg_hdr.msg_iov = &in_iov[i];
     in[i].msg_hdr.msg_iovlen = 1;
     in[i].msg_hdr.msg_name = &peers[i];
-    out_iov[i][0].iov_base = (void *)prefix;
+    out_iov[i][0].iov_base = (void*)prefix;
     out_iov[i][0].iov_len = sizeof prefix - 1;
     out[i].msg_hdr.msg_iov = out_iov[i];
     out[i].msg_hdr.msg_iovlen = 2;

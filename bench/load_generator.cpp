@@ -43,13 +43,14 @@ struct options {
 };
 
 [[noreturn]] void usage(const char* why) {
-  std::fprintf(stderr,
-               "udpecho-load: %s\n"
-               "usage: udpecho-load --port P [--host 127.0.0.1|::1] [--flows N (1-64)]\n"
-               "         [--window W (1-1024)] [--payload BYTES (16-65000)] [--duration S (0.1-60)]\n"
-               "         [--prefix TEXT] [--timeout-ms MS (1-5000)]\n"
-               "Prints one line: replies_per_s p50_us p99_us sent replies lost late bad.\n",
-               why);
+  std::fprintf(
+      stderr,
+      "udpecho-load: %s\n"
+      "usage: udpecho-load --port P [--host 127.0.0.1|::1] [--flows N (1-64)]\n"
+      "         [--window W (1-1024)] [--payload BYTES (16-65000)] [--duration S (0.1-60)]\n"
+      "         [--prefix TEXT] [--timeout-ms MS (1-5000)]\n"
+      "Prints one line: replies_per_s p50_us p99_us sent replies lost late bad.\n",
+      why);
   std::exit(64);
 }
 
@@ -239,8 +240,10 @@ void generator::receive(flow& f, bool measuring) {
       if (measuring) {
         ++measured_replies_;
         if (rtt_ns_.size() < max_samples) {
-          const auto rtt = std::chrono::duration_cast<std::chrono::nanoseconds>(now - state.sent_at);
-          rtt_ns_.push_back(static_cast<std::uint32_t>(std::min<long long>(rtt.count(), UINT32_MAX)));
+          const auto rtt =
+              std::chrono::duration_cast<std::chrono::nanoseconds>(now - state.sent_at);
+          rtt_ns_.push_back(
+              static_cast<std::uint32_t>(std::min<long long>(rtt.count(), UINT32_MAX)));
         }
       }
       state.sent_at = clock_type::time_point{};

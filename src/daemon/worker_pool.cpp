@@ -3,9 +3,9 @@
 #include <sched.h>
 #include <sys/socket.h>
 
+#include <spdlog/spdlog.h>
 #include <asio/post.hpp>
 #include <exception>
-#include <spdlog/spdlog.h>
 
 #include "daemon/config.hpp"
 
@@ -17,8 +17,7 @@ std::size_t resolve_worker_count(std::size_t configured) {
   CPU_ZERO(&cpus);
   if (sched_getaffinity(0, sizeof cpus, &cpus) != 0) return 1;
   const int count = CPU_COUNT(&cpus);
-  return count > 0 ? std::min<std::size_t>(static_cast<std::size_t>(count), max_workers)
-                   : 1;
+  return count > 0 ? std::min<std::size_t>(static_cast<std::size_t>(count), max_workers) : 1;
 }
 
 std::size_t workers_for_inherited_socket(int descriptor, std::size_t configured) {
@@ -31,18 +30,20 @@ std::size_t workers_for_inherited_socket(int descriptor, std::size_t configured)
   }
   // Sharing the one descriptor would wake every worker for each datagram and split each source's
   // traffic between them, which per-worker limits cannot allow for.
-  spdlog::warn("workers = {}, but the socket systemd passed is not SO_REUSEPORT; serving it with "
-               "1 worker (set ReusePort=yes in the socket unit to use all {})",
-               configured, configured);
+  spdlog::warn(
+      "workers = {}, but the socket systemd passed is not SO_REUSEPORT; serving it with "
+      "1 worker (set ReusePort=yes in the socket unit to use all {})",
+      configured, configured);
   return 1;
 }
 
-worker_pool::worker_pool(std::size_t count,
-                         const std::shared_ptr<const echo_settings>& settings) {
+worker_pool::worker_pool(std::size_t count, const std::shared_ptr<const echo_settings>& settings) {
   for (std::size_t i = 0; i < count; ++i) workers_.push_back(std::make_unique<worker>(settings));
 }
 
-worker_pool::~worker_pool() { stop(); }
+worker_pool::~worker_pool() {
+  stop();
+}
 
 void worker_pool::serve(std::size_t index, std::unique_ptr<datagram_socket> socket) {
   auto& w = *workers_[index];

@@ -10,15 +10,15 @@
 #include <string.h>
 #include <sys/socket.h>
 
-typedef int (*sendmmsg_fn)(int, struct mmsghdr *, unsigned int, int);
+typedef int (*sendmmsg_fn)(int, struct mmsghdr*, unsigned int, int);
 
 static int stage; /* 0: waiting for a batch, 1: the EAGAIN is due, 2: done */
 
-int sendmmsg(int fd, struct mmsghdr *messages, unsigned int count, int flags) {
+int sendmmsg(int fd, struct mmsghdr* messages, unsigned int count, int flags) {
   static sendmmsg_fn real;
   if (real == NULL) {
     /* POSIX guarantees dlsym()'s pointer converts to a function pointer; ISO C does not. */
-    void *symbol = dlsym(RTLD_NEXT, "sendmmsg");
+    void* symbol = dlsym(RTLD_NEXT, "sendmmsg");
     memcpy(&real, &symbol, sizeof real);
   }
   if (stage == 0 && count >= 4) {
