@@ -30,7 +30,10 @@ abuse_settings abuse_settings_from(const daemon_config& config, unsigned workers
   s.rate.rate = config.rate_limit;
   s.rate.burst = config.rate_burst;
   s.rate.table_size = config.rate_table_size;
-  s.rate = s.rate.share(workers);
+  // The kernel steers every source prefix to one worker (steer_sources_to_workers), so each
+  // worker's limiter sees all of a prefix's datagrams and applies the full rate and burst; only
+  // the table, a bound on memory, is shared out.
+  s.rate.table_size = s.rate.share(workers).table_size;
   s.prefix_v4 = config.rate_prefix_v4;
   s.prefix_v6 = config.rate_prefix_v6;
   s.rate_exempt = config.rate_exempt;

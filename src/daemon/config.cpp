@@ -118,6 +118,20 @@ const std::vector<key_entry>& key_table() {
       {"rate_exempt", prefix_list_key(&daemon_config::rate_exempt)},
       {"allow", prefix_list_key(&daemon_config::allow)},
       {"deny", prefix_list_key(&daemon_config::deny)},
+      {"workers",
+       [](daemon_config& c, std::string_view v, std::string& why) {
+         if (v == "auto") {
+           c.workers = 0;
+           return true;
+         }
+         auto count = parse_size(v, max_workers, why);
+         if (!count || *count == 0) {
+           why = fmt::format("{} is not 'auto' or a number from 1 to {}", quoted(v), max_workers);
+           return false;
+         }
+         c.workers = *count;
+         return true;
+       }},
   };
   return table;
 }

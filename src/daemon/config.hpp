@@ -31,7 +31,12 @@ struct daemon_config {
   std::vector<ip_prefix> rate_exempt;
   std::vector<ip_prefix> allow;
   std::vector<ip_prefix> deny;
+  /// Threads serving datagrams, each with its own sockets; 0 means one per usable CPU ("auto").
+  std::size_t workers = 1;
 };
+
+/// The most workers a config may ask for.
+inline constexpr std::size_t max_workers = 256;
 
 /// The outcome of parsing a config: the settings (defaults where the text said nothing or said
 /// something wrong) and one message per error, each "FILE:LINE: key: reason".

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 #include <cerrno>
@@ -21,6 +22,7 @@
 #include "daemon/reload.hpp"
 #include "daemon/sd_notify.hpp"
 #include "daemon/service_status.hpp"
+#include "daemon/worker_pool.hpp"
 #include "udpecho_version.hpp"
 
 namespace udpecho {
@@ -55,6 +57,7 @@ struct hangup_reloader {
   running_config& running;
   asio::io_context& io;
   echo_service& service;
+  worker_pool& extra_workers;
   notifier& manager;
   service_status& status;
 
@@ -65,13 +68,44 @@ struct hangup_reloader {
           std::chrono::steady_clock::now().time_since_epoch())));
       spdlog::info("SIGHUP: reloading the configuration");
       const auto loaded = load_config(options);
-      apply_reload(loaded.result, loaded.source, running, io, service);
+      const auto before = service.endpoints();
+      if (apply_reload(loaded.result, loaded.source, running, io, service)) {
+        extra_workers.update(settings_from(running.config, running.workers));
+        if (extra_workers.size() > 0 && service.endpoints() != before) {
+          spdlog::warn("bind/port changed: worker 1 serves the new sockets; workers 2-{} keep "
+                       "the old ones until udpechod is restarted",
+                       extra_workers.size() + 1);
+        }
+      }
       manager.send("READY=1");
       status.refresh();
       arm();
     });
   }
 };
+
+// Opens, for each extra worker, a socket on every endpoint worker 1 serves; the last socket of each
+// group gets the program that steers every source to one worker.
+void open_worker_sockets(worker_pool& workers,
+                         const std::vector<asio::ip::udp::endpoint>& endpoints,
+                         const daemon_config& config) {
+  std::vector<asio::ip::address> addresses;
+  for (const auto& endpoint : endpoints) addresses.push_back(endpoint.address());
+  const bool v6_only = wants_v6_only(addresses);
+  for (std::size_t i = 0; i < workers.size(); ++i) {
+    for (const auto& endpoint : endpoints) {
+      auto socket = open_bound_socket(workers.io(i), endpoint.address(), endpoint.port(), v6_only,
+                                      true);
+      if (i + 1 == workers.size()) {
+        // Steer by the rate limiter's prefixes, so that each prefix is limited by one worker.
+        steer_sources_to_workers(socket, workers.size() + 1, config.rate_prefix_v4,
+                                 config.rate_prefix_v6);
+      }
+      workers.serve(i, std::make_unique<datagram_socket>(std::move(socket),
+                                                         endpoint.address().is_unspecified()));
+    }
+  }
+}
 
 }  // namespace
 
@@ -103,6 +137,9 @@ int run_daemon(const daemon_options& options) {
   auto manager = notifier::from_environment();
   echo_service service(settings_from(config));
   running_config running{config, false};
+  // Worker 1 is this thread: `service` on `io`. Workers 2..N each run their own io_context on a
+  // thread of their own, with their own socket per address on the same port (SO_REUSEPORT).
+  std::size_t worker_count = resolve_worker_count(config.workers);
 
   const auto activation = listen_fds_from_environment();
   try {
@@ -113,8 +150,15 @@ int run_daemon(const daemon_options& options) {
                    "and port in the configuration are ignored",
                    activation.count, activation.count == 1 ? "" : "s");
     }
-    auto sockets = running.socket_activated ? adopt_listen_fds(io, activation.count)
-                                            : bind_sockets(io, config.bind, config.port);
+    auto sockets = running.socket_activated
+                       ? adopt_listen_fds(io, activation.count)
+                       : bind_sockets(io, config.bind, config.port, worker_count > 1);
+    for (auto& socket : sockets) {
+      if (running.socket_activated) {
+        worker_count = std::min(worker_count,
+                                workers_for_inherited_socket(socket.native_handle(), worker_count));
+      }
+    }
     for (auto& socket : sockets) {
       const auto local = socket.local_endpoint();
       if (running.socket_activated) spdlog::info("listening on {}", format_endpoint(local));
@@ -125,23 +169,48 @@ int run_daemon(const daemon_options& options) {
     spdlog::critical("{}", e.what());
     return exit_socket_error;
   }
+  running.workers = static_cast<unsigned>(worker_count);
+  if (worker_count > 1) service.update(settings_from(config, running.workers));
+  worker_pool extra_workers(worker_count - 1, settings_from(config, running.workers));
+  try {
+    open_worker_sockets(extra_workers, service.endpoints(), config);
+  } catch (const std::system_error& e) {
+    spdlog::critical("workers: cannot open their sockets: {}", e.code().message());
+    return exit_socket_error;
+  }
+  extra_workers.start();
 
   const auto served = service.endpoints().size();
-  spdlog::info("ready: serving {} socket{}", served, served == 1 ? "" : "s");
+  spdlog::info("ready: serving {} socket{}{}", served, served == 1 ? "" : "s",
+               worker_count > 1 ? fmt::format(" with {} workers", worker_count) : "");
   manager.send("READY=1");
   service_status status(manager, [&service] {
-    return status_text(service.endpoints(), service.counters().datagrams,
-                       service.peers().count(), service.peers().saturated());
+    auto text = status_text(service.endpoints(), service.counters().datagrams,
+                            service.peers().count(), service.peers().saturated());
+    const auto drops = service.drops();
+    if (drops.denied + drops.loop_total() + drops.rate_limited > 0) {
+      text += "; " + format_drop_status(drops);
+    }
+    return text;
   });
   status.start(io, watchdog_interval(std::getenv("WATCHDOG_USEC"), std::getenv("WATCHDOG_PID"),
                                      getpid()));
-  hangup_reloader reloader{hangups, options, running, io, service, manager, status};
+  hangup_reloader reloader{hangups, options, running, io, service, extra_workers, manager, status};
   reloader.arm();
   signals.async_wait([&](const std::error_code& error, int signal_number) {
     if (error) return;
     manager.send("STOPPING=1");
+    // After the join, every worker's counters are settled and safe to read from here.
+    extra_workers.stop();
+    summary_totals totals;
+    totals.add(service);
+    extra_workers.add_to(totals);
     spdlog::info("stopping on {}: {}", signal_number == SIGINT ? "SIGINT" : "SIGTERM",
-                 service.summary());
+                 totals.format());
+    for (std::size_t i = 0; i < extra_workers.size(); ++i) {
+      if (i == 0) spdlog::info("worker 1 of {}: {}", worker_count, service.summary());
+      spdlog::info("worker {} of {}: {}", i + 2, worker_count, extra_workers.summary(i));
+    }
     service.stop();
     io.stop();
   });

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <chrono>
 #include <asio/awaitable.hpp>
 #include <asio/ip/udp.hpp>
 #include <cstddef>
@@ -50,10 +51,20 @@ struct socket_error_counters {
 std::size_t max_payload_to(const asio::ip::udp::endpoint& peer);
 
 /// Opens a UDP socket bound to address:port. Wildcard sockets get packet-info on so that replies
-/// can leave from the request's destination; "::" takes IPv4 too unless `v6_only`.
+/// can leave from the request's destination; "::" takes IPv4 too unless `v6_only`. With
+/// `reuse_port`, several sockets (one per worker) may bind the same address and port.
 /// Throws std::system_error naming the OS reason.
 asio::ip::udp::socket open_bound_socket(asio::io_context& io, const asio::ip::address& address,
-                                        std::uint16_t port, bool v6_only);
+                                        std::uint16_t port, bool v6_only, bool reuse_port = false);
+
+/// Makes the kernel hand every datagram from one source prefix (the first prefix_v4 or prefix_v6
+/// bits of its address) to the same socket of the SO_REUSEPORT group `socket` belongs to (the
+/// group's sockets in bind order are the workers), so per-source state kept per worker (rate
+/// buckets per prefix, say) sees all of that source's traffic. Without it the kernel hashes
+/// address and port, and one source's ports could land on different workers. Returns false (and
+/// logs a warning) when the kernel refuses the filter.
+bool steer_sources_to_workers(asio::ip::udp::socket& socket, std::size_t workers,
+                              unsigned prefix_v4 = 32, unsigned prefix_v6 = 128);
 
 /// Turns packet-info on for a socket that already exists (one passed by systemd, say).
 void enable_packet_info(asio::ip::udp::socket& socket);
@@ -85,6 +96,8 @@ class datagram_socket {
   struct batch_buffers;
 
   void decode(std::size_t index);
+  /// Gives back the pages large datagrams made resident, if it has not done so for a second.
+  void release_large_slots();
 
   asio::ip::udp::socket socket_;
   bool reply_from_destination_;
@@ -92,7 +105,13 @@ class datagram_socket {
   std::size_t received_ = 0;      // datagrams in the current batch
   std::size_t next_ = 0;          // the next one receive() hands out
   std::size_t queued_ = 0;        // replies waiting for flush()
+  std::size_t receive_limit_ = datagram_batch_size;  // datagrams the next recvmmsg() may take
+  std::size_t requested_ = 0;     // ... and what the last one asked for
   unsigned batches_without_wait_ = 0;
+  std::uint64_t large_slots_ = 0;  // slots that held a large datagram since the last release
+  std::chrono::steady_clock::time_point last_release_;
+  bool yielded_ = false;        // the event loop ran since the last recvmmsg()
+  bool flush_waited_ = false;   // ... because flush() waited for room to send (since receive())
   socket_error_counters errors_;
 };
 

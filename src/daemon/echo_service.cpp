@@ -159,15 +159,43 @@ socket_error_counters echo_service::socket_errors() const {
   return total;
 }
 
-std::string echo_service::summary() const {
-  const auto errors = socket_errors();
+traffic_counters& traffic_counters::operator+=(const traffic_counters& other) {
+  datagrams += other.datagrams;
+  bytes_received += other.bytes_received;
+  replies += other.replies;
+  bytes_sent += other.bytes_sent;
+  oversized_replies += other.oversized_replies;
+  truncated += other.truncated;
+  return *this;
+}
+
+void summary_totals::add(const echo_service& service) {
+  counters += service.counters();
+  // Workers see disjoint sources (the kernel steers each source address to one worker), so
+  // their distinct peers add up.
+  peers += service.peers().count();
+  peers_saturated = peers_saturated || service.peers().saturated();
+  const auto socket_errors = service.socket_errors();
+  errors.receive_errors += socket_errors.receive_errors;
+  errors.send_errors += socket_errors.send_errors;
+  drops += service.drops();
+  rate_table_entries += service.rate_table_entries();
+  rate_table_capacity += service.rate_table_capacity();
+}
+
+std::string summary_totals::format() const {
   return fmt::format(
       "{} datagrams ({} bytes) from {}{} peers; {} replies ({} bytes); {} oversized replies not "
       "sent; {} receive errors; {} send errors; {}; rate table {} of {} prefixes",
-      counters_.datagrams, counters_.bytes_received, peers_.saturated() ? "at least " : "",
-      peers_.count(), counters_.replies, counters_.bytes_sent, counters_.oversized_replies,
-      errors.receive_errors, errors.send_errors, format_drops(guard_.drops()),
-      guard_.rate_table_entries(), guard_.rate_table_capacity());
+      counters.datagrams, counters.bytes_received, peers_saturated ? "at least " : "", peers,
+      counters.replies, counters.bytes_sent, counters.oversized_replies, errors.receive_errors,
+      errors.send_errors, format_drops(drops), rate_table_entries, rate_table_capacity);
+}
+
+std::string echo_service::summary() const {
+  summary_totals totals;
+  totals.add(*this);
+  return totals.format();
 }
 
 }  // namespace udpecho

@@ -29,6 +29,25 @@ struct traffic_counters {
   std::uint64_t bytes_sent = 0;
   std::uint64_t oversized_replies = 0;  // prefix + payload over the datagram limit: not sent
   std::uint64_t truncated = 0;          // larger than a receive slot: not answered
+
+  traffic_counters& operator+=(const traffic_counters& other);
+};
+
+class echo_service;
+
+/// What the stop summary reports, summed over one or more services (one per worker).
+struct summary_totals {
+  traffic_counters counters;
+  std::size_t peers = 0;
+  bool peers_saturated = false;
+  socket_error_counters errors;
+  drop_counters drops;
+  std::size_t rate_table_entries = 0;
+  std::size_t rate_table_capacity = 0;
+
+  void add(const echo_service& service);
+  /// One line: datagrams, bytes, peers, replies, drops and errors.
+  std::string format() const;
 };
 
 class echo_service {
@@ -58,6 +77,7 @@ class echo_service {
   drop_counters drops() const { return guard_.drops(); }
   /// Prefixes the rate limiter tracks now, and at most.
   std::size_t rate_table_entries() const { return guard_.rate_table_entries(); }
+  std::size_t rate_table_capacity() const { return guard_.rate_table_capacity(); }
   /// Send and receive errors summed over the sockets.
   socket_error_counters socket_errors() const;
   /// One line for the log at stop: datagrams, bytes, peers, replies, drops and errors.

@@ -23,12 +23,12 @@ bool wants_v6_only(const std::vector<asio::ip::address>& bind) {
 
 std::vector<asio::ip::udp::socket> bind_sockets(asio::io_context& io,
                                                 const std::vector<asio::ip::address>& bind,
-                                                std::uint16_t port) {
+                                                std::uint16_t port, bool reuse_port) {
   const bool v6_only = wants_v6_only(bind);
   std::vector<asio::ip::udp::socket> sockets;
   for (const auto& address : bind) {
     try {
-      sockets.push_back(open_bound_socket(io, address, port, v6_only));
+      sockets.push_back(open_bound_socket(io, address, port, v6_only, reuse_port));
     } catch (const std::system_error& e) {
       throw bind_error(fmt::format("cannot listen on {}: {}", format_endpoint(address, port),
                                    e.code().message()));

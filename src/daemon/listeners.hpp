@@ -24,9 +24,10 @@ bool wants_v6_only(const std::vector<asio::ip::address>& bind);
 
 /// Opens a socket on each address on `port`. With port 0 the kernel picks a port for the first
 /// address and the others share it. Logs "listening on ADDR:PORT" for each; throws bind_error.
+/// With `reuse_port`, other workers' sockets may later bind the same addresses and port.
 std::vector<asio::ip::udp::socket> bind_sockets(asio::io_context& io,
                                                 const std::vector<asio::ip::address>& bind,
-                                                std::uint16_t port);
+                                                std::uint16_t port, bool reuse_port = false);
 
 /// What a reload does to the sockets when `bind`/`port` change. Sockets for addresses in both
 /// lists stay open (their queued datagrams are not lost) unless the port or the dual-stack

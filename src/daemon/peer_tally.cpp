@@ -20,6 +20,9 @@ std::size_t peer_tally::key_hash::operator()(const asio::ip::udp::endpoint& e) c
 }
 
 void peer_tally::add(const asio::ip::udp::endpoint& peer) {
+  if (has_last_ && peer == last_) return;
+  last_ = peer;
+  has_last_ = true;
   const asio::ip::udp::endpoint plain(unmap_v4(peer.address()), peer.port());
   if (seen_.size() >= capacity_) {
     if (!seen_.contains(plain)) saturated_ = true;

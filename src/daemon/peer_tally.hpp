@@ -23,6 +23,10 @@ class peer_tally {
     std::size_t operator()(const asio::ip::udp::endpoint& e) const;
   };
   std::size_t capacity_;
+  // The peer added last, as the kernel reported it: a flow's datagrams come in runs, and one
+  // comparison is cheaper than unmapping, hashing and probing the set again.
+  asio::ip::udp::endpoint last_;
+  bool has_last_ = false;
   bool saturated_ = false;
   std::unordered_set<asio::ip::udp::endpoint, key_hash> seen_;
 };

@@ -2,10 +2,11 @@
 // in a bounded table that forgets the least recently seen prefix.
 //
 // One rate_limiter belongs to one thread and takes no lock. With several workers (threads with
-// their own sockets), each worker owns a limiter made with settings.share(workers): rate and
-// burst divided among them. SO_REUSEPORT spreads a prefix's flows over the workers by a hash of
-// the source address and port, so a flood from many ports is held to about the configured total,
-// a single-port peer to its worker's share, and no datagram ever waits on another thread.
+// their own sockets), a BPF program on the SO_REUSEPORT group sends every datagram of a source
+// prefix to the same worker, so each worker's limiter applies the full rate and burst to the
+// prefixes it sees, and only the table size is shared out (share(workers).table_size). Where the
+// kernel refuses the program (a warning says so), a prefix's flows may spread over workers and
+// get up to `workers` times the limit; share() also gives the divided rate for that case.
 #pragma once
 
 #include <cstddef>

@@ -15,9 +15,9 @@ std::string plural(std::size_t count, const char* noun) {
 
 }  // namespace
 
-std::shared_ptr<const echo_settings> settings_from(const daemon_config& config) {
-  return std::make_shared<const echo_settings>(
-      echo_settings{config.reply_prefix, config.log_payload_bytes, abuse_settings_from(config)});
+std::shared_ptr<const echo_settings> settings_from(const daemon_config& config, unsigned workers) {
+  return std::make_shared<const echo_settings>(echo_settings{
+      config.reply_prefix, config.log_payload_bytes, abuse_settings_from(config, workers)});
 }
 
 bool apply_reload(const config_result& loaded, const std::string& source, running_config& running,
@@ -64,7 +64,7 @@ bool apply_reload(const config_result& loaded, const std::string& source, runnin
     }
   }
 
-  service.update(settings_from(next));
+  service.update(settings_from(next, running.workers));
   // Said at info under whichever of the two levels shows it, so a reload to a quieter level is
   // still confirmed.
   const auto summary =

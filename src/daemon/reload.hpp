@@ -14,10 +14,13 @@ namespace udpecho {
 struct running_config {
   daemon_config config;
   bool socket_activated = false;
+  unsigned workers = 1;  // threads serving datagrams; the rate limits are shared out among them
 };
 
 /// The settings the echo coroutines read, from a configuration.
-std::shared_ptr<const echo_settings> settings_from(const daemon_config& config);
+/// `workers` threads each get an equal share of the rate limit (see abuse_settings_from).
+std::shared_ptr<const echo_settings> settings_from(const daemon_config& config,
+                                                   unsigned workers = 1);
 
 /// Applies `loaded` (read from `source`) to the running daemon: reply_prefix, log_payload_bytes,
 /// log_level, and bind/port by rebinding when they changed (ignored under socket activation).

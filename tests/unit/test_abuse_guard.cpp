@@ -69,9 +69,11 @@ TEST_CASE("loop_protection = no answers what the rules would drop") {
   CHECK(guard.admit(from("192.0.2.1", 5002, "server send data:x"), own, reply_prefix, s));
 }
 
-TEST_CASE("shares for workers come from the config") {
-  const auto parsed = parse_config("rate_limit = 100\nrate_burst = 200\n", "test.conf");
+TEST_CASE("workers share the table; each applies the full rate to the prefixes steered to it") {
+  const auto parsed =
+      parse_config("rate_limit = 100\nrate_burst = 200\nrate_table_size = 1000\n", "test.conf");
   const auto quarter = abuse_settings_from(parsed.config, 4);
-  CHECK(quarter.rate.rate == 25);
-  CHECK(quarter.rate.burst == 50);
+  CHECK(quarter.rate.rate == 100);
+  CHECK(quarter.rate.burst == 200);
+  CHECK(quarter.rate.table_size == 250);
 }

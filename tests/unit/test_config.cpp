@@ -188,3 +188,15 @@ TEST_CASE("abuse settings: defaults, values and errors") {
   CHECK(only_error("deny = 10.0.0.0/33").starts_with("udpechod.conf:1: deny: '10.0.0.0/33'"));
   CHECK(only_error("allow = 10.1.0.0/8").find("did you mean 10.0.0.0/8?") != std::string::npos);
 }
+
+TEST_CASE("workers: 1-256 or auto; default 1") {
+  CHECK(parse("").config.workers == 1);
+  CHECK(parse("workers = 4").config.workers == 4);
+  CHECK(parse("workers = auto").config.workers == 0);
+  CHECK(only_error("workers = 0") ==
+        "udpechod.conf:1: workers: '0' is not 'auto' or a number from 1 to 256");
+  CHECK(only_error("workers = 257") ==
+        "udpechod.conf:1: workers: '257' is not 'auto' or a number from 1 to 256");
+  CHECK(only_error("workers = many") ==
+        "udpechod.conf:1: workers: 'many' is not 'auto' or a number from 1 to 256");
+}
