@@ -1,0 +1,191 @@
+"""The Debian package: built with dpkg-buildpackage from a copy of the tree, clean under lintian,
+holding the expected files, and behaving in a booted bookworm systemd container the way Debian
+administrators expect on install, reinstall with a locally edited conffile, remove and purge."""
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import debian_rootfs
+import harness
+from harness import SOURCE_ROOT
+from nspawn_container import Container
+
+PACKAGE = "udpecho"
+INSIDE = "/srv/udpecho-deb"
+# A tiny UDP client run in the container's network namespace: one datagram, then the reply (hex),
+# "refused", or "silent".
+UDP_PROBE = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.5)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+for attempt in range(6):
+    try:
+        s.send(sys.argv[2].encode())
+        print(s.recv(70000).hex())
+        break
+    except ConnectionRefusedError:
+        print("refused")
+        break
+    except socket.timeout:
+        continue
+else:
+    print("silent")
+"""
+
+
+def copy_tree(destination):
+    """The project's files as git sees them (tracked and new, not ignored), so that build
+    directories and earlier package builds in the tree do not leak into the package."""
+    listed = subprocess.run(["git", "-C", SOURCE_ROOT, "ls-files", "-z", "-co",
+                             "--exclude-standard"], capture_output=True, check=True).stdout
+    for name in filter(None, listed.decode().split("\0")):
+        source = os.path.join(SOURCE_ROOT, name)
+        if not os.path.isfile(source):
+            continue  # deleted but not yet committed
+        target = os.path.join(destination, name)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copy2(source, target)
+
+
+class DebianPackage(harness.unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.work = tempfile.mkdtemp(prefix="udpecho-deb-")
+        source = os.path.join(cls.work, "udpecho")
+        copy_tree(source)
+        env = dict(os.environ)
+        # The suite that runs this test has just run every other test on the same code.
+        env["DEB_BUILD_OPTIONS"] = f"nocheck parallel={os.cpu_count() or 1}"
+        started = time.monotonic()
+        build = subprocess.run(["dpkg-buildpackage", "-us", "-uc", "-b"], cwd=source, env=env,
+                               stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                               timeout=1200)
+        if build.returncode != 0:
+            raise AssertionError("dpkg-buildpackage failed:\n" + build.stdout[-4000:]
+                                 + build.stderr[-4000:])
+        print(f"dpkg-buildpackage -us -uc -b: {time.monotonic() - started:.0f} s")
+        cls.deb = glob.glob(os.path.join(cls.work, f"{PACKAGE}_*.deb"))[0]
+        cls.changes = glob.glob(os.path.join(cls.work, f"{PACKAGE}_*.changes"))[0]
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.work, ignore_errors=True)
+
+    def field(self, name):
+        return subprocess.run(["dpkg-deb", "-f", self.deb, name], capture_output=True,
+                              text=True, check=True).stdout.strip()
+
+    def test_1_lintian_reports_no_errors_or_warnings(self):
+        result = subprocess.run(["lintian", "--fail-on", "error,warning", "--display-info",
+                                 "--show-overrides", self.changes],
+                                capture_output=True, text=True, timeout=600)
+        output = "\n".join(line for line in result.stdout.splitlines()
+                           if "running with root privileges" not in line)
+        print("lintian --display-info --show-overrides:\n" + (output or "(no output)"))
+        problems = [line for line in output.splitlines() if re.match(r"[EW]: ", line)]
+        self.assertEqual(problems, [])
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+    def test_2_file_list(self):
+        listing = subprocess.run(["dpkg-deb", "-c", self.deb], capture_output=True, text=True,
+                                 check=True).stdout
+        files = {line.split()[-1].lstrip(".") for line in listing.splitlines()
+                 if not line.startswith("d")}
+        expected = {
+            "/usr/bin/udpechod", "/usr/bin/udpecho", "/etc/udpechod/udpechod.conf",
+            "/usr/share/man/man8/udpechod.8.gz", "/usr/share/man/man5/udpechod.conf.5.gz",
+            "/usr/share/man/man1/udpecho.1.gz", "/usr/share/doc/udpecho/copyright",
+            "/usr/share/doc/udpecho/changelog.gz",
+        }
+        units = {os.path.basename(f) for f in files if "/systemd/system/" in f}
+        self.assertEqual(sorted(expected - files), [], "missing from the package")
+        self.assertEqual(units, {"udpechod.service", "udpechod.socket"})
+        unexpected = files - expected - {f for f in files if "/systemd/system/" in f}
+        self.assertEqual(sorted(unexpected), [], "unexpected files in the package")
+        control = tempfile.mkdtemp(dir=self.work)
+        subprocess.run(["dpkg-deb", "-e", self.deb, control], check=True)
+        with open(os.path.join(control, "conffiles"), encoding="utf-8") as f:
+            self.assertEqual(f.read().split(), ["/etc/udpechod/udpechod.conf"])
+        print(f"{os.path.basename(self.deb)}: {len(files)} files; Depends: {self.field('Depends')}")
+
+    def test_3_in_a_booted_bookworm_container(self):
+        root = debian_rootfs.ensure_rootfs()
+        debian_rootfs.install_dependencies(root, self.field("Depends"))
+        deb = f"{INSIDE}/{os.path.basename(self.deb)}"
+        box = Container(root, f"udpecho-deb-{os.getpid()}",
+                        binds_ro=[(os.path.dirname(self.deb), INSIDE)])
+        self.addCleanup(box.close)
+        started = time.monotonic()
+        print(f"container booted: {box.wait_booted()} "
+              f"({time.monotonic() - started:.1f} s)")
+
+        def unit(prop, name="udpechod.service"):
+            return box.run(["systemctl", "show", "-P", prop, name]).stdout.strip()
+
+        def echo(payload):
+            result = box.run_in_network([sys.executable, "-c", UDP_PROBE, "5002", payload])
+            out = result.stdout.strip()
+            return out if out in ("refused", "silent") else bytes.fromhex(out)
+
+        # Install: enabled and started the Debian way, by the maintainer scripts.
+        box.run(["dpkg", "-i", deb], check=True)
+        self.assertEqual(box.run(["systemctl", "is-enabled", "udpechod.service"]).stdout.strip(),
+                         "enabled")
+        self.assertEqual(unit("ActiveState"), "active")
+        # The socket unit is an alternative the administrator chooses; it must stay off.
+        self.assertEqual(box.run(["systemctl", "is-enabled", "udpechod.socket"]).stdout.strip(),
+                         "disabled")
+        self.assertEqual(echo("hello from the container"),
+                         b"server send data:hello from the container")
+        first_pid = unit("MainPID")
+
+        # The man pages are installed and readable with man(1).
+        page = box.run(["man", "udpechod"], check=True).stdout
+        self.assertIn("udpechod.conf(5)", page)
+        self.assertIn("SIGHUP", page)
+        conf_page = box.run(["man", "5", "udpechod.conf"], check=True).stdout
+        self.assertIn("reply_prefix", conf_page)
+
+        # A locally edited conffile survives a reinstall, and the restarted service uses it.
+        conf = "/etc/udpechod/udpechod.conf"
+        box.run(["sed", "-i", r's/^reply_prefix = .*/reply_prefix = "edited by admin:"/', conf],
+                check=True)
+        box.run(["apt-get", "install", "-y", "-q", "--reinstall", deb], check=True)
+        self.assertIn('reply_prefix = "edited by admin:"',
+                      box.run(["cat", conf], check=True).stdout)
+        leftovers = box.run(["sh", "-c", "ls /etc/udpechod/"]).stdout.split()
+        self.assertEqual(leftovers, ["udpechod.conf"])
+        self.assertEqual(unit("ActiveState"), "active")
+        self.assertNotEqual(unit("MainPID"), first_pid, "not restarted after the reinstall")
+        self.assertEqual(echo("after reinstall"), b"edited by admin:after reinstall")
+
+        # Remove: stopped and disabled; the conffile stays until purge.
+        box.run(["apt-get", "remove", "-y", "-q", PACKAGE], check=True)
+        self.assertNotEqual(unit("ActiveState"), "active")
+        self.assertNotEqual(box.run(["systemctl", "is-enabled", "udpechod.service"]).stdout.strip(),
+                            "enabled")
+        self.assertEqual(box.run(["pgrep", "-x", "udpechod"]).stdout, "")
+        self.assertEqual(echo("anyone there?"), "refused")
+        self.assertEqual(box.run(["test", "-f", conf]).returncode, 0)
+        status = box.run(["dpkg-query", "-W", "-f=${Status}", PACKAGE]).stdout
+        self.assertEqual(status, "deinstall ok config-files")
+
+        # Purge: the config and every trace of enablement are gone.
+        box.run(["apt-get", "purge", "-y", "-q", PACKAGE], check=True)
+        self.assertNotEqual(box.run(["test", "-e", "/etc/udpechod"]).returncode, 0)
+        wants = box.run(["sh", "-c", "ls /etc/systemd/system/*.wants/ 2>/dev/null"]).stdout
+        self.assertNotIn("udpechod", wants)
+        print("in the container: installed, enabled, running and answering; man udpechod works; "
+              "edited conffile kept across reinstall; stopped and disabled after remove; "
+              "config gone after purge")
+
+
+if __name__ == "__main__":
+    harness.main()
