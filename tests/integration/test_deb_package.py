@@ -70,7 +70,7 @@ class DebianPackage(harness.unittest.TestCase):
         if build.returncode != 0:
             raise AssertionError("dpkg-buildpackage failed:\n" + build.stdout[-4000:]
                                  + build.stderr[-4000:])
-        print(f"dpkg-buildpackage -us -uc -b: {time.monotonic() - started:.0f} s")
+        print(f"report: deb: dpkg-buildpackage -us -uc -b took {time.monotonic() - started:.0f} s")
         cls.deb = glob.glob(os.path.join(cls.work, f"{PACKAGE}_*.deb"))[0]
         cls.changes = glob.glob(os.path.join(cls.work, f"{PACKAGE}_*.changes"))[0]
 
@@ -82,13 +82,30 @@ class DebianPackage(harness.unittest.TestCase):
         return subprocess.run(["dpkg-deb", "-f", self.deb, name], capture_output=True,
                               text=True, check=True).stdout.strip()
 
+    def test_0_build_depends_cover_the_build_packages(self):
+        # What scripts/install-deps installs to build must also be what the package build asks
+        # for, or a build on a clean machine fails where the test command passed.
+        with open(os.path.join(SOURCE_ROOT, "debian", "control"), encoding="utf-8") as f:
+            control = f.read()
+        field = re.search(r"^Build-Depends:(.*?)^\S", control, re.MULTILINE | re.DOTALL).group(1)
+        declared = {re.split(r"[\s(<\[]", item.strip())[0] for item in field.split(",")}
+        with open(os.path.join(SOURCE_ROOT, "scripts", "packages-build.txt"),
+                  encoding="utf-8") as f:
+            wanted = {line.split("#")[0].strip() for line in f} - {""}
+        # g++ comes with build-essential, which dpkg-buildpackage always assumes.
+        self.assertEqual(sorted(wanted - declared - {"g++"}), [],
+                         "in scripts/packages-build.txt but not in Build-Depends")
+
     def test_1_lintian_reports_no_errors_or_warnings(self):
         result = subprocess.run(["lintian", "--fail-on", "error,warning", "--display-info",
                                  "--show-overrides", self.changes],
                                 capture_output=True, text=True, timeout=600)
         output = "\n".join(line for line in result.stdout.splitlines()
                            if "running with root privileges" not in line)
-        print("lintian --display-info --show-overrides:\n" + (output or "(no output)"))
+        print("report: deb: lintian --display-info --show-overrides "
+              + os.path.basename(self.changes) + ":")
+        for line in output.splitlines() or ["(no output)"]:
+            print("report: deb:   " + line)
         problems = [line for line in output.splitlines() if re.match(r"[EW]: ", line)]
         self.assertEqual(problems, [])
         self.assertEqual(result.returncode, 0, result.stderr)
@@ -113,7 +130,7 @@ class DebianPackage(harness.unittest.TestCase):
         subprocess.run(["dpkg-deb", "-e", self.deb, control], check=True)
         with open(os.path.join(control, "conffiles"), encoding="utf-8") as f:
             self.assertEqual(f.read().split(), ["/etc/udpechod/udpechod.conf"])
-        print(f"{os.path.basename(self.deb)}: {len(files)} files; Depends: {self.field('Depends')}")
+        print(f"report: deb: {os.path.basename(self.deb)}: {len(files)} files; Depends: {self.field('Depends')}")
 
     def test_3_in_a_booted_bookworm_container(self):
         root = debian_rootfs.ensure_rootfs()
@@ -123,7 +140,7 @@ class DebianPackage(harness.unittest.TestCase):
                         binds_ro=[(os.path.dirname(self.deb), INSIDE)])
         self.addCleanup(box.close)
         started = time.monotonic()
-        print(f"container booted: {box.wait_booted()} "
+        print(f"report: deb: container booted: {box.wait_booted()} "
               f"({time.monotonic() - started:.1f} s)")
 
         def unit(prop, name="udpechod.service"):
@@ -182,7 +199,7 @@ class DebianPackage(harness.unittest.TestCase):
         self.assertNotEqual(box.run(["test", "-e", "/etc/udpechod"]).returncode, 0)
         wants = box.run(["sh", "-c", "ls /etc/systemd/system/*.wants/ 2>/dev/null"]).stdout
         self.assertNotIn("udpechod", wants)
-        print("in the container: installed, enabled, running and answering; man udpechod works; "
+        print("report: deb: in the container: installed, enabled, running and answering; man udpechod works; "
               "edited conffile kept across reinstall; stopped and disabled after remove; "
               "config gone after purge")
 

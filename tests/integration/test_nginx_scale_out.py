@@ -147,11 +147,11 @@ class NginxScaleOut(harness.unittest.TestCase):
             self.assertGreater(served_by[i], 0, f"backend {'ab'[i]} served nothing")
             self.assertGreaterEqual(counted[i][0], served_by[i])
             self.assertLessEqual(counted[i][0], served_by[i] + probes)
-        print(f"nginx scale-out: {total} datagrams from {CLIENTS} client sockets, "
+        print(f"report: nginx scale-out: {total} datagrams from {CLIENTS} client sockets, "
               f"{exact}/{total} replies byte-exact; split: backend A {served_by[0]} "
               f"({100 * served_by[0] / total:.0f}%), backend B {served_by[1]} "
               f"({100 * served_by[1] / total:.0f}%); every client stayed on one backend")
-        print("backend counters (datagrams, distinct peers, replies): "
+        print("report: nginx scale-out: backend counters (datagrams, distinct peers, replies): "
               f"A {counted[0]}, B {counted[1]}; every peer they saw is nginx on 127.0.0.1")
 
 
