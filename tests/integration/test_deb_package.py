@@ -6,6 +6,7 @@ import glob
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -95,6 +96,12 @@ class DebianPackage(harness.unittest.TestCase):
         # g++ comes with build-essential, which dpkg-buildpackage always assumes.
         self.assertEqual(sorted(wanted - declared - {"g++"}), [],
                          "in scripts/packages-build.txt but not in Build-Depends")
+        # The package version is the project's version (native package).
+        with open(os.path.join(SOURCE_ROOT, "meson.build"), encoding="utf-8") as f:
+            project_version = re.search(r"version: '([^']+)'", f.read()).group(1)
+        with open(os.path.join(SOURCE_ROOT, "debian", "changelog"), encoding="utf-8") as f:
+            package_version = re.match(r"udpecho \(([^)]+)\)", f.readline()).group(1)
+        self.assertEqual(package_version, project_version)
 
     def test_1_lintian_reports_no_errors_or_warnings(self):
         result = subprocess.run(["lintian", "--fail-on", "error,warning", "--display-info",
@@ -205,4 +212,7 @@ class DebianPackage(harness.unittest.TestCase):
 
 
 if __name__ == "__main__":
+    # meson test stops a test that runs too long with SIGTERM: turn it into an exception, so that
+    # the cleanups still power off and remove the container.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
     harness.main()
