@@ -166,6 +166,7 @@ class DebianPackage(harness.unittest.TestCase):
         # The socket unit is an alternative the administrator chooses; it must stay off.
         self.assertEqual(box.run(["systemctl", "is-enabled", "udpechod.socket"]).stdout.strip(),
                          "disabled")
+        self.assertEqual(unit("ActiveState", "udpechod.socket"), "inactive")
         self.assertEqual(echo("hello from the container"),
                          b"server send data:hello from the container")
         first_pid = unit("MainPID")
