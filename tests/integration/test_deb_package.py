@@ -45,8 +45,16 @@ def copy_tree(destination):
     """The project's files as git sees them (tracked and new, not ignored), so that build
     directories and earlier package builds in the tree do not leak into the package."""
     listed = subprocess.run(["git", "-C", SOURCE_ROOT, "ls-files", "-z", "-co",
-                             "--exclude-standard"], capture_output=True, check=True).stdout
-    for name in filter(None, listed.decode().split("\0")):
+                             "--exclude-standard"], capture_output=True)
+    if listed.returncode == 0:
+        names = filter(None, listed.stdout.decode().split("\0"))
+    else:  # not a git checkout (an unpacked tarball): everything but build output
+        names = []
+        for top, dirs, files in os.walk(SOURCE_ROOT):
+            dirs[:] = [d for d in dirs if top != SOURCE_ROOT
+                       or not d.startswith(("build", "obj-", ".git"))]
+            names += [os.path.relpath(os.path.join(top, f), SOURCE_ROOT) for f in files]
+    for name in names:
         source = os.path.join(SOURCE_ROOT, name)
         if not os.path.isfile(source):
             continue  # deleted but not yet committed
