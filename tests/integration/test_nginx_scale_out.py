@@ -18,7 +18,9 @@ STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 CLIENTS = 60
 DATAGRAMS_PER_CLIENT = 5
-SUMMARY = re.compile(r"(\d+) datagrams \(\d+ bytes\) from (?:at least )?(\d+) peers; (\d+) replies")
+# The stop summary over the whole daemon (per-worker lines, if any, follow it).
+SUMMARY = re.compile(r"stopping on SIG[A-Z]+: (\d+) datagrams \(\d+ bytes\) "
+                     r"from (?:at least )?(\d+) peers; (\d+) replies")
 
 
 def backend_config(prefix):
