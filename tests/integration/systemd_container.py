@@ -14,7 +14,7 @@ import time
 
 # Commands inside get a clean, non-interactive environment.
 INSIDE_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "SYSTEMD_PAGER": "",
-              "SYSTEMD_COLORS": "0"}
+              "SYSTEMD_COLORS": "0", "DEBIAN_FRONTEND": "noninteractive", "MANPAGER": "cat"}
 
 
 def _children(pid):
@@ -37,12 +37,15 @@ class Container:
     """`binds_ro` are (host path, path inside) pairs; `tmpfs` are directories inside to cover with
     an empty tmpfs first (to make room for a bind in a read-only /usr)."""
 
-    def __init__(self, name, binds_ro=(), tmpfs=()):
+    def __init__(self, name, binds_ro=(), tmpfs=(), root="/", volatile="yes"):
+        # root="/" with volatile="yes" boots the host's /usr over an empty root; a whole tree
+        # (the package test's debootstrapped Debian) boots with volatile="overlay", which keeps
+        # the tree itself unchanged.
         self.name = name
         self.pid1 = None
         argv = ["systemd-nspawn", "--quiet", "--boot", "--register=no", "--keep-unit", "-M", name,
-                "--console=passive", "--system-call-filter=bpf", "--private-network", "-D", "/",
-                "--volatile=yes"]
+                "--console=passive", "--system-call-filter=bpf", "--private-network", "-D", root,
+                f"--volatile={volatile}"]
         argv += [f"--tmpfs={path}" for path in tmpfs]
         argv += [f"--bind-ro={host}:{inside}" for host, inside in binds_ro]
         # Without firstboot=off, first boot of an empty /etc waits for input.
