@@ -60,7 +60,9 @@ class ManPagesMatchTheCode(harness.unittest.TestCase):
         stale = [k for k in documented if k not in keys]
         self.assertEqual(stale, [], "udpechod.conf(5) documents keys the parser does not accept")
         for key in keys:
-            entry = keys_section.split(f"       {key} = ", 1)[1].split("\n       ", 1)[0]
+            # The entry runs to the next line at the first indent (the next key or heading).
+            entry = re.split(r"\n {0,7}(?=\S)",
+                             keys_section.split(f"\n       {key} = ", 1)[1])[0]
             with self.subTest(key=key):
                 self.assertIn("Type:", entry)
                 self.assertIn("Example:", entry)
