@@ -47,7 +47,7 @@ class LogBoundsTest(harness.unittest.TestCase):
             log = d.log()
         foreign = [line for line in log if not HUMAN_LINE.match(line)]
         escaped = sum(1 for line in log if " sent " in line and "\\x" in line)
-        print(f"10000 hostile payloads: {len(log)} log lines, {escaped} of them with escaped "
+        print(f"report: 10000 hostile payloads: {len(log)} log lines, {escaped} of them with escaped "
               f"payload bytes, {len(foreign)} not in the daemon's own format")
         self.assertEqual(foreign, [])
         self.assertGreater(escaped, 10)
@@ -66,7 +66,7 @@ class LogBoundsTest(harness.unittest.TestCase):
             during = d.log()[before:]
             flood_lines = [line for line in during if " 127.0.0.2:" in line and " sent " in line]
             self.assertEqual(d.stop(), 0)
-        print(f"20000-datagram flood from 127.0.0.2: {len(during)} log lines up to the summary "
+        print(f"report: 20000-datagram flood from 127.0.0.2: {len(during)} log lines up to the summary "
               f"({len(flood_lines)} about the flooder, the rest about the markers), then "
               f"'{m.group(0)}'")
         self.assertLessEqual(len(during), 60)

@@ -92,11 +92,11 @@ class RateLimitTest(harness.unittest.TestCase):
             self.assertEqual(d.stop(), 0)
             summary = int(d.wait_for(r"(\d+) rate-limited").group(1))
         expected = BURST + RATE * seconds
-        print(f"flood: {FLOOD} datagrams from 127.0.0.2 in {seconds:.3f} s; {replies} replies "
+        print(f"report: flood: {FLOOD} datagrams from 127.0.0.2 in {seconds:.3f} s; {replies} replies "
               f"(expected {expected:.0f} = burst {BURST} + {RATE}/s * {seconds:.3f} s; nominal "
               f"200 +- 10 %); daemon dropped {dropped} (stop summary: {summary} rate-limited); "
               f"kernel dropped {kernel_drops} at the daemon's socket")
-        print(f"innocent peer 127.0.0.3 at {INNOCENT_RATE}/s: {results.get('innocent')} of "
+        print(f"report: innocent peer 127.0.0.3 at {INNOCENT_RATE}/s: {results.get('innocent')} of "
               f"{INNOCENT_RATE} replies")
         self.assertEqual(summary, dropped)
         return seconds, replies, expected, kernel_drops, results.get("innocent")

@@ -46,14 +46,14 @@ class RateTableBoundTest(harness.unittest.TestCase):
             m = d.wait_for(r"stopping on SIGTERM: (\d+) datagrams .* rate table (\d+) of (\d+) "
                            r"prefixes")
         datagrams, entries, capacity = (int(g) for g in m.group(1, 2, 3))
-        print(f"{SOURCES} distinct sources in {seconds:.1f} s; daemon handled {datagrams} "
+        print(f"report: {SOURCES} distinct sources in {seconds:.1f} s; daemon handled {datagrams} "
               f"datagrams; rate table {entries} of {capacity} entries")
-        print("daemon RSS: " + ", ".join(f"{k} {v / 1024:.1f} MiB" for k, v in rss.items()))
+        print("report: daemon RSS: " + ", ".join(f"{k} {v / 1024:.1f} MiB" for k, v in rss.items()))
         self.assertEqual(datagrams, SOURCES + SOURCES // STEP)
         self.assertEqual((entries, capacity), (TABLE, TABLE))
         # The second 100,000 sources find the table full and only replace entries.
         growth = rss["200,000 sources"] - rss["100,000 sources"]
-        print(f"RSS growth over the second 100,000 sources: {growth / 1024:.1f} MiB")
+        print(f"report: RSS growth over the second 100,000 sources: {growth / 1024:.1f} MiB")
         self.assertLess(growth, 8 * 1024)
         self.assertLess(rss["200,000 sources"] - rss["start"], 64 * 1024)
 
