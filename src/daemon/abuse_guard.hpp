@@ -32,8 +32,9 @@ struct abuse_settings {
 };
 
 /// The abuse settings of `config` for one of `workers` threads that each own an echo_service
-/// (and so an abuse_guard): each gets an equal share of the rate limit, burst and table (see
-/// rate_limiter.hpp), so that together they enforce the configured figures without a shared lock.
+/// (and so an abuse_guard). Each source prefix is steered to one worker, so each applies the full
+/// rate limit and burst to its prefixes and gets an equal share of the table (see
+/// rate_limiter.hpp): together they enforce the configured figures without a shared lock.
 abuse_settings abuse_settings_from(const daemon_config& config, unsigned workers = 1);
 
 /// Datagrams not answered, by reason.

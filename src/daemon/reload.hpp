@@ -14,11 +14,11 @@ namespace udpecho {
 struct running_config {
   daemon_config config;
   bool socket_activated = false;
-  unsigned workers = 1;  // threads serving datagrams; the rate limits are shared out among them
+  unsigned workers = 1;  // threads serving datagrams; the rate table is shared out among them
 };
 
 /// The settings the echo coroutines read, from a configuration.
-/// `workers` threads each get an equal share of the rate limit (see abuse_settings_from).
+/// `workers` threads each get an equal share of the rate table (see abuse_settings_from).
 std::shared_ptr<const echo_settings> settings_from(const daemon_config& config,
                                                    unsigned workers = 1);
 
