@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/ip_prefix.hpp"
+#include "daemon/abuse/ip_prefix.hpp"
 
 namespace udpecho {
 

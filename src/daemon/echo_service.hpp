@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "daemon/abuse_guard.hpp"
-#include "daemon/datagram_socket.hpp"
-#include "daemon/peer_tally.hpp"
+#include "daemon/abuse/abuse_guard.hpp"
+#include "daemon/net/datagram_socket.hpp"
+#include "daemon/abuse/peer_tally.hpp"
 
 namespace udpecho {
 

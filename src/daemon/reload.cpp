@@ -4,7 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/endpoint.hpp"
-#include "daemon/listeners.hpp"
+#include "daemon/net/listeners.hpp"
 
 namespace udpecho {
 namespace {

@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "daemon/config.hpp"
-#include "daemon/ip_prefix.hpp"
+#include "daemon/abuse/ip_prefix.hpp"
 
 namespace {
 void require_printable(std::string_view text) {

@@ -1,0 +1,166 @@
+#include "daemon/abuse/abuse_guard.hpp"
+
+#include <fmt/format.h>
+#include <random>
+#include <spdlog/spdlog.h>
+
+#include "common/endpoint.hpp"
+#include "daemon/config.hpp"
+
+namespace udpecho {
+namespace {
+
+std::uint64_t random_seed() {
+  std::random_device device;
+  return (std::uint64_t{device()} << 32) ^ device();
+}
+
+std::size_t rule_index(loop_rule rule) { return static_cast<std::size_t>(rule); }
+
+constexpr std::array<loop_rule, 5> loop_rules{loop_rule::source_port, loop_rule::own_port,
+                                              loop_rule::source_address,
+                                              loop_rule::destination_address,
+                                              loop_rule::bounced_reply};
+
+}  // namespace
+
+abuse_settings abuse_settings_from(const daemon_config& config, unsigned workers) {
+  abuse_settings s;
+  s.loop_protection = config.loop_protection;
+  s.rate.rate = config.rate_limit;
+  s.rate.burst = config.rate_burst;
+  s.rate.table_size = config.rate_table_size;
+  // The kernel steers every source prefix to one worker (steer_sources_to_workers), so each
+  // worker's limiter sees all of a prefix's datagrams and applies the full rate and burst; only
+  // the table, a bound on memory, is shared out.
+  s.rate.table_size = s.rate.share(workers).table_size;
+  s.prefix_v4 = config.rate_prefix_v4;
+  s.prefix_v6 = config.rate_prefix_v6;
+  s.rate_exempt = config.rate_exempt;
+  s.allow = config.allow;
+  s.deny = config.deny;
+  return s;
+}
+
+std::uint64_t drop_counters::loop_total() const {
+  std::uint64_t total = 0;
+  for (auto n : loop) total += n;
+  return total;
+}
+
+drop_counters& drop_counters::operator+=(const drop_counters& other) {
+  denied += other.denied;
+  for (std::size_t i = 0; i < loop.size(); ++i) loop[i] += other.loop[i];
+  rate_limited += other.rate_limited;
+  log_lines_suppressed += other.log_lines_suppressed;
+  return *this;
+}
+
+std::string format_drops(const drop_counters& drops) {
+  std::string loops;
+  for (auto rule : loop_rules) {
+    if (!loops.empty()) loops += ", ";
+    loops += fmt::format("{} {}", drops.loop[rule_index(rule)], describe(rule));
+  }
+  return fmt::format("dropped: {} denied, {} loop ({}), {} rate-limited; {} log lines suppressed",
+                     drops.denied, drops.loop_total(), loops, drops.rate_limited,
+                     drops.log_lines_suppressed);
+}
+
+std::string format_drop_status(const drop_counters& drops) {
+  return fmt::format("dropped {} denied, {} loop, {} rate-limited", drops.denied,
+                     drops.loop_total(), drops.rate_limited);
+}
+
+abuse_guard::abuse_guard(const abuse_settings& settings, std::uint64_t seed)
+    : settings_(settings),
+      access_(settings.allow, settings.deny),
+      seed_(seed ? seed : random_seed()),
+      rate_(settings.rate, seed_),
+      lines_({}, seed_ + 1),
+      problems_({}, seed_ + 2),
+      events_({}, seed_ + 3) {}
+
+void abuse_guard::configure(const abuse_settings& settings) {
+  if (!(settings.rate == settings_.rate) || settings.prefix_v4 != settings_.prefix_v4 ||
+      settings.prefix_v6 != settings_.prefix_v6) {
+    rate_ = rate_limiter(settings.rate, seed_);
+  }
+  settings_ = settings;
+  access_ = access_list(settings.allow, settings.deny);
+}
+
+bool abuse_guard::admit(const datagram& request, std::span<const std::uint16_t> own_ports,
+                        std::string_view reply_prefix, nanoseconds now) {
+  const auto source = to_address_bytes(unmap_v4(request.peer.address()));
+  current_ = prefix_of(source, settings_.prefix_v4, settings_.prefix_v6);
+
+  if (!access_.open() && !access_.permits(source)) {
+    ++drops_.denied;
+    if (spdlog::should_log(spdlog::level::info) && problems_.allow(current_, now)) {
+      spdlog::info("{}: not answered: denied by allow/deny", format_endpoint(request.peer));
+    }
+    return false;
+  }
+
+  if (settings_.loop_protection) {
+    const loop_facts facts{source, request.peer.port(), request.destination,
+                           request.destination_is_broadcast, request.payload};
+    const auto rule = check_loop(facts, own_ports, reply_prefix);
+    if (rule != loop_rule::none) {
+      ++drops_.loop[rule_index(rule)];
+      if (spdlog::should_log(spdlog::level::warn) && problems_.allow(current_, now)) {
+        spdlog::warn("{}: not answered: {} (loop protection)", format_endpoint(request.peer),
+                     describe(rule));
+      }
+      return false;
+    }
+  }
+
+  if (settings_.rate.rate != 0 && !any_contains(settings_.rate_exempt, source)) {
+    const bool allowed = rate_.allow(current_, now);
+    if (rate_.has_events()) log_rate_events(now);
+    if (!allowed) {
+      ++drops_.rate_limited;
+      return false;
+    }
+  }
+  return true;
+}
+
+void abuse_guard::log_rate_events(nanoseconds now) {
+  for (const auto& event : rate_.take_events()) {
+    if (!spdlog::should_log(spdlog::level::warn) || !events_.allow(event.prefix, now)) continue;
+    const auto prefix = format_prefix(event.prefix);
+    switch (event.what) {
+      case rate_event::kind::started:
+        spdlog::warn("rate limiting {}: over {} datagrams/s (burst {}); not answering the excess",
+                     prefix, settings_.rate.rate, settings_.rate.burst);
+        break;
+      case rate_event::kind::stopped:
+        spdlog::warn("rate limiting {} stopped: {} datagrams dropped", prefix, event.dropped);
+        break;
+      case rate_event::kind::forgotten:
+        spdlog::warn("rate limiting {} stopped: {} datagrams dropped; forgotten to make room in "
+                     "the rate table", prefix, event.dropped);
+        break;
+    }
+  }
+}
+
+void abuse_guard::tick(nanoseconds now) {
+  rate_.sweep(now);
+  if (rate_.has_events()) log_rate_events(now);
+  for (auto* limiter : {&lines_, &problems_, &events_}) {
+    for (const auto& line : limiter->due_summaries(now)) spdlog::info("{}", line);
+  }
+}
+
+drop_counters abuse_guard::drops() const {
+  auto drops = drops_;
+  drops.log_lines_suppressed = lines_.suppressed_total() + problems_.suppressed_total() +
+                               events_.suppressed_total();
+  return drops;
+}
+
+}  // namespace udpecho

@@ -1,0 +1,61 @@
+// Bounded logging of per-datagram lines: a handful of lines per second per source prefix, a cap
+// on all prefixes together, and one "N log lines suppressed for PREFIX" summary per interval in
+// place of the rest. A flood can neither fill the journal nor slow the daemon by formatting lines.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "daemon/abuse/ip_prefix.hpp"
+#include "daemon/abuse/prefix_table.hpp"
+
+namespace udpecho {
+
+struct log_limit_settings {
+  double lines_per_second = 5;    // per prefix, sustained
+  double burst = 10;              // per prefix, after a quiet spell
+  double total_per_second = 50;   // all prefixes together, so many sources cannot add up
+  double total_burst = 100;
+  std::size_t table_size = 4096;  // prefixes remembered; the least recently seen is forgotten
+  std::int64_t interval_ns = 10'000'000'000;  // how often suppression summaries are written
+  std::size_t max_summaries = 10;  // per interval; further prefixes share one line
+};
+
+class log_limiter {
+ public:
+  using nanoseconds = std::int64_t;
+
+  explicit log_limiter(log_limit_settings settings = {}, std::uint64_t seed = 0);
+
+  /// Whether a line about `prefix` may be written at `now`. Decide before formatting it.
+  bool allow(const ip_prefix& prefix, nanoseconds now);
+
+  /// When an interval has passed since the last summaries: one line per prefix that had lines
+  /// suppressed, "N log lines suppressed for PREFIX", at most max_summaries of them and then
+  /// "N log lines suppressed for M more prefixes". Otherwise nothing.
+  std::vector<std::string> due_summaries(nanoseconds now);
+
+  /// Lines suppressed since the start.
+  std::uint64_t suppressed_total() const { return suppressed_total_; }
+
+ private:
+  struct bucket {
+    double tokens = 0;
+    nanoseconds refilled = 0;
+    std::uint64_t suppressed = 0;  // since the last summary
+  };
+
+  log_limit_settings settings_;
+  prefix_table<bucket> table_;
+  double total_tokens_;
+  nanoseconds total_refilled_ = 0;
+  nanoseconds last_summary_ = 0;
+  bool started_ = false;
+  std::uint64_t forgotten_lines_ = 0;     // suppressed for prefixes the table has since dropped
+  std::uint64_t forgotten_prefixes_ = 0;
+  std::uint64_t suppressed_total_ = 0;
+};
+
+}  // namespace udpecho

@@ -1,0 +1,78 @@
+#include "daemon/abuse/rate_limiter.hpp"
+
+#include <algorithm>
+
+namespace udpecho {
+
+rate_limit_settings rate_limit_settings::share(unsigned workers) const {
+  if (workers <= 1 || rate == 0) return *this;
+  rate_limit_settings part = *this;
+  // Rounded up and at least 1, so that a share never turns limiting into dropping everything.
+  part.rate = std::max<std::uint32_t>(1, (rate + workers - 1) / workers);
+  part.burst = std::max<std::uint32_t>(1, (burst + workers - 1) / workers);
+  part.table_size = std::max<std::size_t>(1, (table_size + workers - 1) / workers);
+  return part;
+}
+
+rate_limiter::rate_limiter(rate_limit_settings settings, std::uint64_t seed)
+    : settings_(settings), table_(settings.rate == 0 ? 1 : settings.table_size, seed) {
+  settings_.burst = std::max<std::uint32_t>(settings_.burst, 1);
+}
+
+void rate_limiter::refill(bucket& b, nanoseconds now) const {
+  if (now <= b.refilled) return;
+  const double seconds = static_cast<double>(now - b.refilled) * 1e-9;
+  b.tokens = std::min(static_cast<double>(settings_.burst),
+                      b.tokens + seconds * static_cast<double>(settings_.rate));
+  b.refilled = now;
+}
+
+void rate_limiter::stop_limiting(const ip_prefix& prefix, bucket& b, rate_event::kind why) {
+  events_.push_back({why, prefix, b.dropped});
+  b.limited = false;
+  b.dropped = 0;
+  --limited_;
+}
+
+bool rate_limiter::allow(const ip_prefix& prefix, nanoseconds now) {
+  if (settings_.rate == 0) return true;
+  bool inserted = false;
+  auto& b = table_.touch(prefix, inserted, [this](const ip_prefix& old, bucket& gone) {
+    if (gone.limited) stop_limiting(old, gone, rate_event::kind::forgotten);
+  });
+  if (inserted) {
+    b.tokens = static_cast<double>(settings_.burst);
+    b.refilled = now;
+  } else {
+    refill(b, now);
+  }
+  if (b.limited && full(b)) stop_limiting(prefix, b, rate_event::kind::stopped);
+  if (b.tokens >= 1.0) {
+    b.tokens -= 1.0;
+    return true;
+  }
+  if (!b.limited) {
+    b.limited = true;
+    ++limited_;
+    events_.push_back({rate_event::kind::started, prefix, 0});
+  }
+  ++b.dropped;
+  return false;
+}
+
+void rate_limiter::sweep(nanoseconds now) {
+  if (limited_ == 0) return;
+  table_.for_each([&](const ip_prefix& prefix, bucket& b) {
+    if (!b.limited) return;
+    refill(b, now);
+    if (full(b)) stop_limiting(prefix, b, rate_event::kind::stopped);
+  });
+}
+
+std::vector<rate_event> rate_limiter::take_events() {
+  std::vector<rate_event> taken;
+  taken.swap(events_);
+  return taken;
+}
+
+}  // namespace udpecho

@@ -1,0 +1,78 @@
+// Per-source-prefix rate limiting after BIND's response rate limiting: a token bucket per prefix
+// in a bounded table that forgets the least recently seen prefix.
+//
+// One rate_limiter belongs to one thread and takes no lock. With several workers (threads with
+// their own sockets), a BPF program on the SO_REUSEPORT group sends every datagram of a source
+// prefix to the same worker, so each worker's limiter applies the full rate and burst to the
+// prefixes it sees, and only the table size is shared out (share(workers).table_size). Where the
+// kernel refuses the program (a warning says so), a prefix's flows may spread over workers and
+// get up to `workers` times the limit; share() also gives the divided rate for that case.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "daemon/abuse/ip_prefix.hpp"
+#include "daemon/abuse/prefix_table.hpp"
+
+namespace udpecho {
+
+struct rate_limit_settings {
+  std::uint32_t rate = 0;   // datagrams per second per prefix; 0 turns limiting off
+  std::uint32_t burst = 0;  // datagrams a quiet prefix may send at once
+  std::size_t table_size = 65536;
+
+  /// The settings for one of `workers` limiters that together enforce these.
+  rate_limit_settings share(unsigned workers) const;
+  friend bool operator==(const rate_limit_settings&, const rate_limit_settings&) = default;
+};
+
+/// Something worth a log line: a prefix began or ended being limited.
+struct rate_event {
+  enum class kind { started, stopped, forgotten } what;  // forgotten: evicted while limited
+  ip_prefix prefix;
+  std::uint64_t dropped = 0;  // for stopped/forgotten: datagrams dropped while limited
+};
+
+class rate_limiter {
+ public:
+  using nanoseconds = std::int64_t;  // a monotonic clock reading
+
+  rate_limiter(rate_limit_settings settings, std::uint64_t seed);
+
+  /// Whether a datagram from `prefix` at `now` is within the limit. Counts what it drops.
+  bool allow(const ip_prefix& prefix, nanoseconds now);
+
+  /// Ends limiting of prefixes whose bucket has filled again: they have been quiet, or under
+  /// the rate, for burst/rate seconds. Call about once a second.
+  void sweep(nanoseconds now);
+
+  /// Events since the last call; the caller logs them.
+  std::vector<rate_event> take_events();
+  bool has_events() const { return !events_.empty(); }
+
+  std::size_t tracked() const { return table_.size(); }
+  std::size_t capacity() const { return table_.capacity(); }
+  std::size_t limited_now() const { return limited_; }
+  const rate_limit_settings& settings() const { return settings_; }
+
+ private:
+  struct bucket {
+    double tokens = 0;
+    nanoseconds refilled = 0;
+    std::uint64_t dropped = 0;  // while limited
+    bool limited = false;
+  };
+
+  void refill(bucket& b, nanoseconds now) const;
+  bool full(const bucket& b) const { return b.tokens >= static_cast<double>(settings_.burst); }
+  void stop_limiting(const ip_prefix& prefix, bucket& b, rate_event::kind why);
+
+  rate_limit_settings settings_;
+  prefix_table<bucket> table_;
+  std::size_t limited_ = 0;
+  std::vector<rate_event> events_;
+};
+
+}  // namespace udpecho

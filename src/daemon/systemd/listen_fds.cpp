@@ -1,0 +1,95 @@
+#include "daemon/systemd/listen_fds.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <stdexcept>
+#include <string_view>
+#include <system_error>
+
+#include "daemon/net/datagram_socket.hpp"
+
+namespace udpecho {
+namespace {
+
+bool parse_number(std::string_view text, std::int64_t& value) {
+  if (text.empty()) return false;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return error == std::errc() && end == text.data() + text.size();
+}
+
+std::string os_reason() {
+  return std::error_code(errno, std::generic_category()).message();
+}
+
+int socket_option(int fd, int name, const char* what) {
+  int value = 0;
+  socklen_t length = sizeof value;
+  if (getsockopt(fd, SOL_SOCKET, name, &value, &length) != 0) {
+    throw std::runtime_error(
+        fmt::format("descriptor {} passed by the service manager: {}: {}", fd, what, os_reason()));
+  }
+  return value;
+}
+
+}  // namespace
+
+listen_fds_env parse_listen_fds(const char* listen_pid, const char* listen_fds,
+                                std::int64_t own_pid) {
+  listen_fds_env result;
+  if (listen_pid == nullptr || listen_fds == nullptr) return result;
+  std::int64_t pid = 0;
+  if (!parse_number(listen_pid, pid) || pid <= 0) {
+    result.error = fmt::format("LISTEN_PID='{}' is not a process ID", listen_pid);
+    return result;
+  }
+  if (pid != own_pid) return result;
+  std::int64_t count = 0;
+  // The ceiling only guards against nonsense; the manager passes what the .socket unit lists.
+  if (!parse_number(listen_fds, count) || count < 0 || count > 4096) {
+    result.error = fmt::format("LISTEN_FDS='{}' is not a descriptor count", listen_fds);
+    return result;
+  }
+  result.count = static_cast<int>(count);
+  return result;
+}
+
+listen_fds_env listen_fds_from_environment() {
+  auto result = parse_listen_fds(std::getenv("LISTEN_PID"), std::getenv("LISTEN_FDS"), getpid());
+  unsetenv("LISTEN_PID");
+  unsetenv("LISTEN_FDS");
+  unsetenv("LISTEN_FDNAMES");
+  return result;
+}
+
+std::vector<asio::ip::udp::socket> adopt_listen_fds(asio::io_context& io, int count) {
+  std::vector<asio::ip::udp::socket> sockets;
+  for (int fd = first_listen_fd; fd < first_listen_fd + count; ++fd) {
+    const int flags = fcntl(fd, F_GETFD);
+    if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0) {
+      throw std::runtime_error(
+          fmt::format("descriptor {} passed by the service manager: {}", fd, os_reason()));
+    }
+    const int type = socket_option(fd, SO_TYPE, "SO_TYPE");
+    const int domain = socket_option(fd, SO_DOMAIN, "SO_DOMAIN");
+    if (type != SOCK_DGRAM || (domain != AF_INET && domain != AF_INET6)) {
+      throw std::runtime_error(fmt::format(
+          "descriptor {} passed by the service manager is not a UDP socket; the .socket unit "
+          "must use ListenDatagram= with an IP address or port",
+          fd));
+    }
+    asio::ip::udp::socket socket(io, domain == AF_INET ? asio::ip::udp::v4() : asio::ip::udp::v6(),
+                                 fd);
+    socket.non_blocking(true);
+    if (socket.local_endpoint().address().is_unspecified()) enable_packet_info(socket);
+    sockets.push_back(std::move(socket));
+  }
+  return sockets;
+}
+
+}  // namespace udpecho

@@ -1,0 +1,36 @@
+#include <doctest/doctest.h>
+
+#include "daemon/abuse/peer_tally.hpp"
+
+using namespace udpecho;
+
+namespace {
+asio::ip::udp::endpoint ep(const char* address, unsigned short port) {
+  return {asio::ip::make_address(address), port};
+}
+}  // namespace
+
+TEST_CASE("each address and port counts once; mapped IPv4 is the same peer as IPv4") {
+  peer_tally tally;
+  tally.add(ep("127.0.0.1", 1000));
+  tally.add(ep("127.0.0.1", 1000));
+  tally.add(ep("::ffff:127.0.0.1", 1000));
+  tally.add(ep("127.0.0.1", 1001));
+  tally.add(ep("::1", 1000));
+  CHECK(tally.count() == 3);
+  CHECK_FALSE(tally.saturated());
+}
+
+TEST_CASE("the tally stops growing at its capacity and says so") {
+  peer_tally tally(4);
+  for (unsigned short port = 1; port <= 10; ++port) tally.add(ep("10.0.0.1", port));
+  CHECK(tally.count() == 4);
+  CHECK(tally.saturated());
+}
+
+TEST_CASE("a known peer at capacity does not saturate the tally") {
+  peer_tally tally(1);
+  tally.add(ep("10.0.0.1", 1));
+  tally.add(ep("10.0.0.1", 1));
+  CHECK_FALSE(tally.saturated());
+}
