@@ -46,6 +46,11 @@ int send_first(const iovec* entries, int count) {
     const int flags = fcntl(probe, F_GETFL);
     nonblocking = flags >= 0 && fcntl(probe, F_SETFL, flags | O_NONBLOCK) == 0;
   }
+  if (!nonblocking) {
+    sd_journal_send("MESSAGE=journal: could not make libsystemd's socket non-blocking; a full "
+                    "journal will delay serving",
+                    "PRIORITY=4", "SYSLOG_IDENTIFIER=udpechod", nullptr);
+  }
   return result;
 }
 
