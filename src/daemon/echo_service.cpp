@@ -17,10 +17,11 @@ namespace udpecho {
 asio::awaitable<void> serve_datagrams(echo_service* service, datagram_socket* socket) {
   // Holding the settings for a whole datagram keeps the prefix alive until its reply is flushed.
   std::shared_ptr<const echo_settings> settings = service->settings_;
+  const auto local = socket->local_endpoint();  // for log records; asked once, not per datagram
   for (;;) {
     const datagram& request = *co_await socket->receive();
     if (settings != service->settings_) settings = service->settings_;
-    if (!service->admit(request, *settings)) continue;
+    if (!service->admit(request, local, *settings)) continue;
     co_await socket->send(request, settings->reply_prefix, request.payload);
   }
 }
@@ -76,7 +77,8 @@ void echo_service::serve(asio::io_context& io, std::unique_ptr<datagram_socket> 
   });
 }
 
-bool echo_service::admit(const datagram& request, const echo_settings& settings) {
+bool echo_service::admit(const datagram& request, const asio::ip::udp::endpoint& local,
+                         const echo_settings& settings) {
   ++counters_.datagrams;
   counters_.bytes_received += request.payload.size();
   peers_.add(request.peer);
@@ -98,17 +100,27 @@ bool echo_service::admit(const datagram& request, const echo_settings& settings)
   if (spdlog::should_log(spdlog::level::info) && guard_.may_log(now)) {
     std::string preview;
     append_escaped(preview, request.payload, settings.log_payload_bytes);
-    spdlog::info("{} sent {} bytes: \"{}\"", format_endpoint(request.peer),
-                 request.payload.size(), preview);
+    datagram_event(request.peer, request.destination.value_or(local.address()), local.port(),
+                   request.payload.size())
+        .write(spdlog::level::info,
+               fmt::format("{} sent {} bytes: \"{}\"", format_endpoint(request.peer),
+                           request.payload.size(), preview));
   }
   if ((request.truncated || oversized) && spdlog::should_log(spdlog::level::warn) &&
       guard_.may_warn(now)) {
+    auto event =
+        drop_event("oversized", request.peer, request.destination.value_or(local.address()));
+    event.add(fields::local_port, std::uint64_t{local.port()});
     if (request.truncated) {
-      spdlog::warn("{}: datagram larger than the receive buffer; not answered",
-                   format_endpoint(request.peer));
+      event.write(spdlog::level::warn,
+                  fmt::format("{}: datagram larger than the receive buffer; not answered",
+                              format_endpoint(request.peer)));
     } else {
-      spdlog::warn("{}: reply of {} bytes would exceed the largest UDP datagram ({}); not sent",
-                   format_endpoint(request.peer), reply_size, max_payload_to(request.peer));
+      event.write(
+          spdlog::level::warn,
+          fmt::format("{}: reply of {} bytes would exceed the largest UDP datagram ({}); "
+                      "not sent",
+                      format_endpoint(request.peer), reply_size, max_payload_to(request.peer)));
     }
   }
   return !request.truncated && !oversized;
@@ -190,6 +202,22 @@ std::string summary_totals::format() const {
       counters.datagrams, counters.bytes_received, peers_saturated ? "at least " : "", peers,
       counters.replies, counters.bytes_sent, counters.oversized_replies, errors.receive_errors,
       errors.send_errors, format_drops(drops), rate_table_entries, rate_table_capacity);
+}
+
+void summary_totals::add_fields(log_event& event) const {
+  event.add("UDPECHO_DATAGRAMS", counters.datagrams)
+      .add("UDPECHO_BYTES_RECEIVED", counters.bytes_received)
+      .add("UDPECHO_PEERS", std::uint64_t{peers})
+      .add("UDPECHO_PEERS_SATURATED", std::uint64_t{peers_saturated})
+      .add("UDPECHO_REPLIES", counters.replies)
+      .add("UDPECHO_BYTES_SENT", counters.bytes_sent)
+      .add("UDPECHO_OVERSIZED_REPLIES", counters.oversized_replies)
+      .add("UDPECHO_TRUNCATED", counters.truncated)
+      .add("UDPECHO_RECEIVE_ERRORS", errors.receive_errors)
+      .add("UDPECHO_SEND_ERRORS", errors.send_errors);
+  add_drop_fields(event, drops);
+  event.add("UDPECHO_RATE_TABLE_ENTRIES", std::uint64_t{rate_table_entries})
+      .add("UDPECHO_RATE_TABLE_CAPACITY", std::uint64_t{rate_table_capacity});
 }
 
 std::string echo_service::summary() const {

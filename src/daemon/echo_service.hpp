@@ -12,6 +12,7 @@
 #include "daemon/abuse/abuse_guard.hpp"
 #include "daemon/net/datagram_socket.hpp"
 #include "daemon/abuse/peer_tally.hpp"
+#include "daemon/log_event.hpp"
 
 namespace udpecho {
 
@@ -48,6 +49,8 @@ struct summary_totals {
   void add(const echo_service& service);
   /// One line: datagrams, bytes, peers, replies, drops and errors.
   std::string format() const;
+  /// Every counter of format() as a field of its own: UDPECHO_DATAGRAMS, ...
+  void add_fields(log_event& event) const;
 };
 
 class echo_service {
@@ -86,8 +89,9 @@ class echo_service {
  private:
   friend asio::awaitable<void> serve_datagrams(echo_service* service, datagram_socket* socket);
   friend asio::awaitable<void> maintain_guard(echo_service* service, asio::steady_timer* timer);
-  /// Logs and counts one request; returns whether it gets a reply.
-  bool admit(const datagram& request, const echo_settings& settings);
+  /// Logs and counts one request to `local`; returns whether it gets a reply.
+  bool admit(const datagram& request, const asio::ip::udp::endpoint& local,
+             const echo_settings& settings);
   /// Frees a socket whose coroutine has ended; returns whether retire() had closed it.
   bool release(const datagram_socket* socket);
 

@@ -15,6 +15,7 @@
 #include "daemon/abuse/log_limiter.hpp"
 #include "daemon/abuse/loop_guard.hpp"
 #include "daemon/abuse/rate_limiter.hpp"
+#include "daemon/log_event.hpp"
 
 namespace udpecho {
 
@@ -51,6 +52,9 @@ struct drop_counters {
 /// Every counter, for the stop summary: "dropped: 2 denied, 3 loop (1 source port below 1024 or
 /// 2049, ...), 40 rate-limited; 17 log lines suppressed".
 std::string format_drops(const drop_counters& drops);
+
+/// Every counter of format_drops() as a field of its own: UDPECHO_DROPPED_DENIED, ...
+void add_drop_fields(log_event& event, const drop_counters& drops);
 
 /// A short form for a status line (systemd's STATUS=): "dropped 2 denied, 3 loop, 40 limited".
 std::string format_drop_status(const drop_counters& drops);
