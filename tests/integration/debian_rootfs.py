@@ -3,6 +3,9 @@
 The mirror is whatever this machine's apt already uses for bookworm, read from its sources at run
 time, so the project names no archive host. The cache is shared between runs and guarded by a lock;
 a half-built tree is never used because it only gets its final name once debootstrap succeeded.
+
+The tree stays exactly as debootstrap made it: the fresh-machine test needs a bare Debian. What a
+package test installs goes into a copy beside it (tree_with).
 """
 
 import fcntl
@@ -17,6 +20,8 @@ SUITE = "bookworm"
 INCLUDE = ["systemd", "systemd-sysv", "dbus", "man-db"]
 # Bump when INCLUDE or the way the tree is made changes, so an old cache is rebuilt.
 RECIPE = "1:" + ",".join(INCLUDE)
+# The bare tree; "bookworm" alone was a tree that package tests installed into.
+BARE = SUITE + "-bare"
 
 
 def _sources_entries():
@@ -61,19 +66,29 @@ def bookworm_mirror():
     raise RuntimeError(f"no apt source for suite '{SUITE}' in /etc/apt/sources.list*")
 
 
+def _locked():
+    """The cache's lock, held for the duration of a `with` block."""
+    lock = open(os.path.join(CACHE_DIR, "lock"), "w", encoding="utf-8")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    return lock
+
+
+def _replace_stale(*paths):
+    for stale in paths:
+        if os.path.lexists(stale):
+            shutil.rmtree(stale)
+
+
 def ensure_rootfs(log=print):
     """Returns the path of a ready bookworm tree, running debootstrap first if there is none."""
     os.makedirs(CACHE_DIR, exist_ok=True)
-    root = os.path.join(CACHE_DIR, SUITE)
-    stamp = os.path.join(CACHE_DIR, SUITE + ".recipe")
-    with open(os.path.join(CACHE_DIR, "lock"), "w", encoding="utf-8") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    root = os.path.join(CACHE_DIR, BARE)
+    stamp = root + ".recipe"
+    with _locked():
         if os.path.isdir(root) and _read(stamp) == RECIPE:
             return root
         partial = root + ".partial"
-        for stale in (partial, root):
-            if os.path.lexists(stale):
-                shutil.rmtree(stale)
+        _replace_stale(partial, root)
         mirror = bookworm_mirror()
         log(f"debootstrap {SUITE} into {root} (cached for later runs)")
         result = subprocess.run(
@@ -89,30 +104,45 @@ def ensure_rootfs(log=print):
         return root
 
 
-def install_dependencies(root, depends, log=print):
-    """Installs into the cached tree what a package's Depends field names, from the same mirror.
+def tree_with(depends, log=print):
+    """Returns a copy of the bookworm tree with what a package's Depends field names installed
+    from the same mirror; the copy is cached beside the tree and kept up to date with apt.
 
-    Runs apt in a plain (not booted) container on the host's network, so the later, booted test
+    apt runs in a plain (not booted) container on the host's network, so the later, booted test
     container can stay offline and install the package with dpkg alone.
     """
+    base = ensure_rootfs(log)
+    root = os.path.join(CACHE_DIR, SUITE + "-depends")
+    stamp = root + ".recipe"
+    with _locked():
+        if not (os.path.isdir(root) and _read(stamp) == RECIPE):
+            partial = root + ".partial"
+            _replace_stale(partial, root)
+            subprocess.run(["cp", "-a", "--reflink=auto", base, partial], check=True)
+            os.rename(partial, root)
+            with open(stamp, "w", encoding="utf-8") as f:
+                f.write(RECIPE)
+        _install(root, depends, log)
+    return root
+
+
+def _install(root, depends, log):
     base = ["systemd-nspawn", "--quiet", "--register=no", "--keep-unit", "--pipe",
             "-D", root, "--resolv-conf=copy-host", "--setenv=DEBIAN_FRONTEND=noninteractive"]
-    with open(os.path.join(CACHE_DIR, "lock"), "w", encoding="utf-8") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        satisfy = base + ["apt-get", "satisfy", "-y", "-q", "--no-install-recommends", depends]
-        first = subprocess.run(satisfy, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                               timeout=600)
-        if first.returncode == 0:
-            return
-        log("installing the package's dependencies into the cached tree")
-        update = subprocess.run(base + ["apt-get", "update", "-q"], stdin=subprocess.DEVNULL,
-                                capture_output=True, text=True, timeout=600)
-        second = subprocess.run(satisfy, stdin=subprocess.DEVNULL, capture_output=True,
-                                text=True, timeout=600)
-        if second.returncode != 0:
-            raise RuntimeError("cannot install dependencies '" + depends + "':\n"
-                               + update.stdout[-2000:] + update.stderr[-2000:]
-                               + second.stdout[-2000:] + second.stderr[-2000:])
+    satisfy = base + ["apt-get", "satisfy", "-y", "-q", "--no-install-recommends", depends]
+    first = subprocess.run(satisfy, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           timeout=600)
+    if first.returncode == 0:
+        return
+    log("installing the package's dependencies into " + root)
+    update = subprocess.run(base + ["apt-get", "update", "-q"], stdin=subprocess.DEVNULL,
+                            capture_output=True, text=True, timeout=600)
+    second = subprocess.run(satisfy, stdin=subprocess.DEVNULL, capture_output=True,
+                            text=True, timeout=600)
+    if second.returncode != 0:
+        raise RuntimeError("cannot install dependencies '" + depends + "':\n"
+                           + update.stdout[-2000:] + update.stderr[-2000:]
+                           + second.stdout[-2000:] + second.stderr[-2000:])
 
 
 def _read(path):
