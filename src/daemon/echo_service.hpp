@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/escape.hpp"
 #include "daemon/abuse/abuse_guard.hpp"
 #include "daemon/net/datagram_socket.hpp"
 #include "daemon/abuse/peer_tally.hpp"
@@ -20,6 +21,7 @@ namespace udpecho {
 struct echo_settings {
   std::string reply_prefix;
   std::size_t log_payload_bytes = 64;
+  escape_mode log_escape = escape_mode::utf8;
   abuse_settings abuse;
 };
 
