@@ -17,10 +17,16 @@ std::size_t rows_above_cursor(std::string_view before_cursor, std::size_t column
       state = {};
     }
     before_cursor.remove_prefix(length);
-    // libedit shows a tab as spaces to the next multiple of 8, and a character with no width
-    // as an escape such as ^X (two cells).
-    int width = c == L'\t' ? static_cast<int>(8 - column % 8) : ::wcwidth(c);
-    if (width < 0) width = 2;
+    // As libedit shows them: a tab as spaces to the next multiple of 8, a control as ^X, and
+    // another character the locale cannot print as \U+XXXX (\U+XXXXX above U+FFFF).
+    int width = ::wcwidth(c);
+    if (c == L'\t') {
+      width = static_cast<int>(8 - column % 8);
+    } else if (c < 0x20 || c == 0x7f) {
+      width = 2;
+    } else if (width < 0) {
+      width = c > 0xffff ? 8 : 7;
+    }
     const auto cells = static_cast<std::size_t>(width);
     if (column + cells > columns) {
       ++row;

@@ -33,6 +33,7 @@ TEST_CASE("wide characters take two cells, and one that does not fit starts the 
   CHECK(rows_above_cursor("> 你", 5) == 0);    // 4 cells
   CHECK(rows_above_cursor("> 你好", 5) == 1);  // 你 to column 4, 好 cannot fit: next row
   CHECK(rows_above_cursor("> 你好", 6) == 1);  // exactly 6 cells: the row is full
+  CHECK(rows_above_cursor("ab你c", 3) == 2);   // 你 leaves a cell empty: c fills the second row
   CHECK(rows_above_cursor("> "
                           "长长长长长长长长长长长长长",
                           20) == 1);  // 28 cells
@@ -41,8 +42,10 @@ TEST_CASE("wide characters take two cells, and one that does not fit starts the 
                           20) == 2);  // 9 + 10
 }
 
-TEST_CASE("a tab reaches the next multiple of 8; a control shows as two cells") {
+TEST_CASE("a tab reaches the next multiple of 8; a control shows as ^X; a mark takes no cell") {
   utf8_locale locale;
   CHECK(rows_above_cursor("> \t", 8) == 1);
   CHECK(rows_above_cursor("> \x01", 4) == 1);
+  CHECK(rows_above_cursor("> e\u0301", 4) == 0);  // e and a combining acute: one cell
+  CHECK(rows_above_cursor("> e\u0301f", 4) == 1);
 }
