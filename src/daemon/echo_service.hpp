@@ -21,8 +21,8 @@ namespace udpecho {
 struct echo_settings {
   std::string reply_prefix;
   std::size_t log_payload_bytes = 64;
-  escape_mode log_escape = escape_mode::utf8;
   abuse_settings abuse;
+  escape_mode log_escape = escape_mode::utf8;
 };
 
 struct traffic_counters {

@@ -13,6 +13,9 @@ HOSTILE_SHOWN = r"a\x1b[31m b\u{009b}31m c\u{202e} d\u{200b} e\xff\xfe f\xc0\xaf
 RAW = [b"\x1b", b"\xc2\x9b", b"\xe2\x80\xae", b"\xe2\x80\x8b", b"\xff", b"\xfe", b"\xc0\xaf"]
 # The daemon's environment under systemd: the C locale. The rule must not depend on it.
 C_LOCALE = dict(os.environ, LANG="C", LC_ALL="C")
+# The stream format journald reads from a service's stderr ("<N>" and no timestamp): the daemon
+# writes it when $JOURNAL_STREAM names its stderr and --log-target=stderr keeps it off the native
+# journal protocol.
 JOURNAL = 'JOURNAL_STREAM=$(stat -L -c "%d:%i" /proc/self/fd/2) exec "$@"'
 
 
@@ -31,7 +34,8 @@ class LogTextTest(harness.unittest.TestCase):
         with open(conf, "w", encoding="utf-8") as f:
             f.write("bind = 127.0.0.1\nport = 0\n" + extra)
         return Daemon(binary="/bin/sh", config=None, env=C_LOCALE,
-                      args=["-c", JOURNAL, "sh", harness.UDPECHOD, "--config", conf])
+                      args=["-c", JOURNAL, "sh", harness.UDPECHOD, "--config", conf,
+                            "--log-target=stderr"])
 
     def test_chinese_is_text_and_the_hostile_set_is_escaped(self):
         with Daemon(env=C_LOCALE) as d:
