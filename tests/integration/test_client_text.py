@@ -29,19 +29,21 @@ HOSTILE_SHOWN = r"a\x1b[31m b\u{009b}31m c\u{202e} d\u{200b} e\xff\xfe f\xc0\xaf
 RAW = [b"\x1b[31m", b"\xc2\x9b", b"\xe2\x80\xae", b"\xe2\x80\x8b", b"\xff", b"\xc0\xaf"]
 
 
-def screen_rows(term, cols, rows=24):
-    """The rows a terminal `cols` wide shows after the output so far, right-trimmed."""
+def screen_of(term, cols, rows=24):
+    """The screen of a terminal `cols` wide after the output so far."""
     screen = pyte.Screen(cols, rows)
     pyte.ByteStream(screen).feed(term.output)
-    return [row.rstrip() for row in screen.display]
+    return screen
 
 
 def wait_for_screen(term, cols, predicate):
-    """Waits until the screen's rows satisfy `predicate`; returns them."""
+    """Waits until `predicate(rows, cursor)` holds for the screen's rows (right-trimmed) and its
+    cursor (x, y); returns the rows."""
     deadline = harness.time.monotonic() + harness.DEFAULT_TIMEOUT
     while True:
-        rows = screen_rows(term, cols)
-        if predicate(rows):
+        screen = screen_of(term, cols)
+        rows = [row.rstrip() for row in screen.display]
+        if predicate(rows, (screen.cursor.x, screen.cursor.y)):
             return rows
         if harness.time.monotonic() > deadline:
             raise AssertionError("the screen never showed what was expected:\n" + "\n".join(rows))
@@ -151,18 +153,23 @@ class ClientTextTest(harness.unittest.TestCase):
             # characters do not fill the rows evenly. The cursor is then moved back by 10, onto
             # the second row, so that the cursor is not where the line ends.
             term.send("长".encode() * 23 + LEFT * 10)
-            typed = "> " + "长" * 23
-            wait_for_screen(term, cols, lambda rows: "".join(rows).endswith(typed.replace(" ", "")) or
-                            typed in "".join(rows))
+            # Before the 14th character: 9 fit on the prompt's row, so 4 in on the next (x = 8).
+            rows = wait_for_screen(term, cols, lambda rows, cursor: cursor[0] == 8 and
+                                   "".join(rows[cursor[1] - 1:]) == "> " + "长" * 23)
             server.inject(b"server send data:first")
             term.expect(rb"late reply to line 1")
             # A key typed after the reply is drawn where the cursor was: in the middle.
             term.send("好".encode())
             expected = "> " + "长" * 13 + "好" + "长" * 10
-            rows = wait_for_screen(term, cols, lambda rows: "好" in "".join(rows))
+
+            def last_prompt(rows):  # the prompt of the line being typed ("> first" was line 1)
+                return max(i for i, r in enumerate(rows) if r.startswith("> "))
+
+            # Waits until libedit has drawn the whole line again, not only up to the new key.
+            rows = wait_for_screen(
+                term, cols, lambda rows, _: "".join(rows[last_prompt(rows):]) == expected)
             text = "\n".join(rows)
-            # The prompt of the line being typed is the last one ("> first" above was line 1).
-            start = max(i for i, r in enumerate(rows) if r.startswith("> "))
+            start = last_prompt(rows)
             # The prompt and the line, once, below everything else and nothing after them.
             self.assertEqual("".join(rows[start:]), expected, text)
             self.assertFalse(any("长" in r for r in rows[:start]),
