@@ -1,6 +1,9 @@
 // udpecho's entry point: the command line, then run_client().
 #include <fmt/format.h>
 
+#include <langinfo.h>
+
+#include <clocale>
 #include <exception>
 #include <string>
 #include <vector>
@@ -11,7 +14,12 @@
 
 int main(int argc, char** argv) {
   using namespace udpecho;
-  const auto parsed = parse_client_options(std::vector<std::string>(argv + 1, argv + argc));
+  // Typed text and replies are in the user's locale; only a UTF-8 one lets text other than ASCII
+  // be typed and shown as it is.
+  std::setlocale(LC_ALL, "");
+  auto parsed = parse_client_options(std::vector<std::string>(argv + 1, argv + argc));
+  parsed.options.text =
+      std::string_view(nl_langinfo(CODESET)) == "UTF-8" ? escape_mode::utf8 : escape_mode::ascii;
   if (!parsed.error.empty()) {
     fmt::print(stderr, "udpecho: {}\nTry 'udpecho --help' for more information.\n",
                escape_bytes(parsed.error, 200));

@@ -104,6 +104,14 @@ const std::vector<key_entry>& key_table() {
          if (size) c.log_payload_bytes = *size;
          return size.has_value();
        }},
+      {"log_escape",
+       [](daemon_config& c, std::string_view v, std::string& why) {
+         if (v != "utf8" && v != "ascii") why = fmt::format("{} is not utf8 or ascii", quoted(v));
+         if (v == "utf8" || v == "ascii") {
+           c.log_escape = v == "utf8" ? escape_mode::utf8 : escape_mode::ascii;
+         }
+         return v == "utf8" || v == "ascii";
+       }},
       {"loop_protection",
        [](daemon_config& c, std::string_view v, std::string& why) {
          if (v != "yes" && v != "no") why = fmt::format("{} is not yes or no", quoted(v));

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/escape.hpp"
 #include "daemon/abuse/ip_prefix.hpp"
 
 namespace udpecho {
@@ -21,6 +22,8 @@ struct daemon_config {
   std::string reply_prefix = "server send data:";
   spdlog::level::level_enum log_level = spdlog::level::info;
   std::size_t log_payload_bytes = 64;
+  /// How log lines render payloads: printable UTF-8 as text, or all ASCII.
+  escape_mode log_escape = escape_mode::utf8;
   // Abuse resistance; config/udpechod.conf says why the defaults are what they are.
   bool loop_protection = true;
   std::uint32_t rate_limit = 100;

@@ -99,7 +99,7 @@ bool echo_service::admit(const datagram& request, const asio::ip::udp::endpoint&
   // Lines are formatted only when the per-prefix log budget allows them.
   if (spdlog::should_log(spdlog::level::info) && guard_.may_log(now)) {
     std::string preview;
-    append_escaped(preview, request.payload, settings.log_payload_bytes);
+    append_escaped_text(preview, request.payload, settings.log_escape, settings.log_payload_bytes);
     datagram_event(request.peer, request.destination.value_or(local.address()), local.port(),
                    request.payload.size())
         .write(spdlog::level::info,

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/escape.hpp"
 #include "daemon/abuse/abuse_guard.hpp"
 #include "daemon/net/datagram_socket.hpp"
 #include "daemon/abuse/peer_tally.hpp"
@@ -21,6 +22,7 @@ struct echo_settings {
   std::string reply_prefix;
   std::size_t log_payload_bytes = 64;
   abuse_settings abuse;
+  escape_mode log_escape = escape_mode::utf8;
 };
 
 struct traffic_counters {

@@ -17,8 +17,9 @@ std::string plural(std::size_t count, const char* noun) {
 }  // namespace
 
 std::shared_ptr<const echo_settings> settings_from(const daemon_config& config, unsigned workers) {
-  return std::make_shared<const echo_settings>(echo_settings{
-      config.reply_prefix, config.log_payload_bytes, abuse_settings_from(config, workers)});
+  return std::make_shared<const echo_settings>(
+      echo_settings{config.reply_prefix, config.log_payload_bytes,
+                    abuse_settings_from(config, workers), config.log_escape});
 }
 
 bool apply_reload(const config_result& loaded, const std::string& source, running_config& running,

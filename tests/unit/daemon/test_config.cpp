@@ -86,6 +86,14 @@ TEST_CASE("log_level: the seven names") {
         "error, critical or off)");
 }
 
+TEST_CASE("log_escape: utf8 (the default) or ascii") {
+  CHECK(parse("").config.log_escape == udpecho::escape_mode::utf8);
+  CHECK(parse("log_escape = ascii").config.log_escape == udpecho::escape_mode::ascii);
+  CHECK(parse("log_escape = utf8").config.log_escape == udpecho::escape_mode::utf8);
+  CHECK(only_error("log_escape = UTF-8") ==
+        "udpechod.conf:1: log_escape: 'UTF-8' is not utf8 or ascii");
+}
+
 TEST_CASE("log_payload_bytes: 0-65535") {
   CHECK(parse("log_payload_bytes = 0").config.log_payload_bytes == 0);
   CHECK(parse("log_payload_bytes = 65535").config.log_payload_bytes == 65535);
