@@ -63,7 +63,7 @@ asio::awaitable<void> answer_connection(metrics_endpoint* self,
     std::string reply;
     if (verdict == request_verdict::metrics) {
       reply = http_response("200 OK", exposition_content_type,
-                            render_exposition(co_await self->provider_()));
+                            self->exposition_.render(co_await self->provider_()));
     } else if (verdict == request_verdict::not_found) {
       reply = http_response("404 Not Found", "text/plain; charset=utf-8",
                             "Not found: the metrics are at /metrics\n");

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 
+#include "daemon/metrics/exposition.hpp"
 #include "daemon/metrics/metrics_snapshot.hpp"
 
 namespace udpecho {
@@ -64,6 +65,7 @@ class metrics_endpoint {
   asio::io_context& io_;
   snapshot_provider provider_;
   metrics_limits limits_;
+  exposition_writer exposition_;
   std::shared_ptr<asio::ip::tcp::acceptor> acceptor_;
   std::list<std::shared_ptr<connection>> connections_;  // oldest first
 };

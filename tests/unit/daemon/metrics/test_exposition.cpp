@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include <prometheus/text_serializer.h>
+
 #include "daemon/metrics/exposition.hpp"
 
 using namespace udpecho;
@@ -66,4 +68,42 @@ TEST_CASE("a counter past 2^32 is printed whole") {
   metrics_snapshot s;
   s.datagrams_received = 5'000'000'000;
   CHECK(has_line(render_exposition(s), "udpechod_datagrams_received_total 5000000000"));
+}
+
+TEST_CASE("the text is byte for byte what prometheus-cpp's TextSerializer writes for the model") {
+  metrics_snapshot s;
+  s.version = "0.1.0";
+  const auto same = [](const metrics_snapshot& snapshot) {
+    return render_exposition(snapshot) ==
+           prometheus::TextSerializer().Serialize(metric_families(snapshot));
+  };
+  CHECK(same(s));
+  s.datagrams_received = 999'999'999'999'999;  // the last whole number written as an integer
+  s.received_bytes = 1'000'000'000'000'000;
+  s.reply_bytes = 18'446'744'073'709'551'615u;
+  s.replies = 9'007'199'254'740'993;  // over 2^53: rounded as a double
+  s.dropped.rate_limited = 123'456'789;
+  s.start_time_seconds = 1796215447.490138;
+  s.peers_seen = 1;
+  CHECK(same(s));
+  s.start_time_seconds = 0.1;
+  s.version = "1.0 \"odd\\build\"\nline";  // escaping of a label value
+  CHECK(same(s));
+  CHECK(render_exposition(s) ==
+        prometheus::TextSerializer().Serialize(metric_families(s)));  // shown on failure
+}
+
+TEST_CASE("exposition_writer writes what render_exposition writes, scrape after scrape") {
+  exposition_writer writer;
+  metrics_snapshot s;
+  s.version = "0.1.0";
+  CHECK(writer.render(s) == render_exposition(s));
+  s.datagrams_received = 17;
+  s.dropped.denied = 3;
+  s.start_time_seconds = 1796215447.490138;
+  CHECK(writer.render(s) == render_exposition(s));
+  s.version = "0.2.0";  // a new label value: the kept text is made again
+  CHECK(writer.render(s) == render_exposition(s));
+  s.reloads_failed = 1'000'000'000'000'001;
+  CHECK(writer.render(s) == render_exposition(s));
 }
