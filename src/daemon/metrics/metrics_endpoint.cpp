@@ -25,7 +25,9 @@ struct metrics_endpoint::connection {
       : socket(std::move(s)), deadline(socket.get_executor()) {}
   asio::ip::tcp::socket socket;
   asio::steady_timer deadline;
+  std::array<char, 2048> chunk;
   std::string received;
+  std::string reply;
 
   void close() {
     std::error_code ignored;
@@ -51,31 +53,30 @@ asio::awaitable<metrics_snapshot> ready_snapshot(metrics_snapshot snapshot) {
 
 asio::awaitable<void> answer_connection(metrics_endpoint* self,
                                         std::shared_ptr<metrics_endpoint::connection> peer) {
-  try {
-    std::array<char, 2048> chunk;
-    auto verdict = request_verdict::incomplete;
-    while (verdict == request_verdict::incomplete) {
-      const auto got =
-          co_await peer->socket.async_read_some(asio::buffer(chunk), asio::use_awaitable);
-      peer->received.append(chunk.data(), got);
-      verdict = judge_request(peer->received);
-    }
-    std::string reply;
+  // Errors end the exchange: the peer went away, or the deadline or close() closed the socket.
+  std::error_code error;
+  auto verdict = request_verdict::incomplete;
+  while (verdict == request_verdict::incomplete) {
+    const auto got = co_await peer->socket.async_read_some(
+        asio::buffer(peer->chunk), asio::redirect_error(asio::use_awaitable, error));
+    if (error) break;
+    peer->received.append(peer->chunk.data(), got);
+    verdict = judge_request(peer->received);
+  }
+  if (!error) {
     if (verdict == request_verdict::metrics) {
-      reply = http_response("200 OK", exposition_content_type,
-                            self->exposition_.render(co_await self->provider_()));
+      peer->reply = http_response("200 OK", exposition_content_type,
+                                  self->exposition_.render(co_await self->provider_()));
     } else if (verdict == request_verdict::not_found) {
-      reply = http_response("404 Not Found", "text/plain; charset=utf-8",
-                            "Not found: the metrics are at /metrics\n");
+      peer->reply = http_response("404 Not Found", "text/plain; charset=utf-8",
+                                  "Not found: the metrics are at /metrics\n");
     } else {
-      reply = http_response("400 Bad Request", "text/plain; charset=utf-8",
-                            "Bad request: only GET /metrics is served\n");
+      peer->reply = http_response("400 Bad Request", "text/plain; charset=utf-8",
+                                  "Bad request: only GET /metrics is served\n");
     }
-    co_await asio::async_write(peer->socket, asio::buffer(reply), asio::use_awaitable);
-    std::error_code ignored;
-    peer->socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-  } catch (const std::system_error&) {
-    // The peer went away, or the deadline or close() closed the socket: nothing to answer.
+    co_await asio::async_write(peer->socket, asio::buffer(peer->reply),
+                               asio::redirect_error(asio::use_awaitable, error));
+    if (!error) peer->socket.shutdown(asio::ip::tcp::socket::shutdown_send, error);
   }
   peer->close();
   self->forget(peer.get());
