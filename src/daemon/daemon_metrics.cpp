@@ -1,5 +1,6 @@
 #include "daemon/daemon_metrics.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <asio/co_spawn.hpp>
 #include <asio/use_awaitable.hpp>
@@ -8,6 +9,7 @@
 #include "common/endpoint.hpp"
 #include "daemon/abuse/loop_guard.hpp"
 #include "daemon/echo_service.hpp"
+#include "daemon/log_event.hpp"
 #include "daemon/worker_pool.hpp"
 #include "udpecho_version.hpp"
 
@@ -108,10 +110,11 @@ bool daemon_metrics::prepare_reload(const std::optional<listen_address>& next) {
   try {
     prepared_.emplace(endpoint_.open(tcp_endpoint(*next)));
   } catch (const std::system_error& e) {
-    spdlog::error(
-        "reload failed: metrics_listen {}: {}; still serving with the previous "
-        "configuration",
-        format_endpoint(next->address, next->port), e.code().message());
+    log_event(event_kind::reload_failed)
+        .write(spdlog::level::err,
+               fmt::format("reload failed: metrics_listen {}: {}; still serving with the previous "
+                           "configuration",
+                           format_endpoint(next->address, next->port), e.code().message()));
     changing_ = false;
     return false;
   }
