@@ -6,7 +6,7 @@
 // and per-character stream output, which under a scrape every 100 ms added 3.6 % to the
 // instructions spent per datagram. render_exposition writes the same bytes straight from the
 // snapshot, and exposition_writer keeps the text between the numbers from one scrape to the next:
-// about 5,000 instructions a scrape. Unit tests hold all three to byte-for-byte equality.
+// about 11,000 instructions a scrape. Unit tests hold all three to byte-for-byte equality.
 #pragma once
 
 #include <prometheus/metric_family.h>
