@@ -140,6 +140,16 @@ const std::vector<key_entry>& key_table() {
          c.workers = *count;
          return true;
        }},
+      {"metrics_listen",
+       [](daemon_config& c, std::string_view v, std::string& why) {
+         if (v.empty()) {
+           c.metrics_listen.reset();
+           return true;
+         }
+         auto where = parse_listen_address(v, why);
+         if (where) c.metrics_listen = *where;
+         return where.has_value();
+       }},
   };
   return table;
 }
@@ -246,6 +256,25 @@ std::optional<std::uint16_t> parse_port_value(std::string_view text, std::string
   auto port = parse_port(text);
   if (!port) reason = fmt::format("{} is not a port (0-65535)", quoted(text));
   return port;
+}
+
+std::optional<listen_address> parse_listen_address(std::string_view text, std::string& reason) {
+  const auto colon = text.rfind(':');
+  const auto host = colon == std::string_view::npos ? text : text.substr(0, colon);
+  const bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
+  if (colon == std::string_view::npos || (!bracketed && host.find(':') != std::string_view::npos)) {
+    reason = fmt::format("{} is not ADDRESS:PORT (an IPv6 address goes in brackets: [::1]:9525)",
+                         quoted(text));
+    return std::nullopt;
+  }
+  auto address = parse_ip_literal(host);
+  if (!address) {
+    reason = fmt::format("{} is not an IPv4 or IPv6 address", quoted(host));
+    return std::nullopt;
+  }
+  auto port = parse_port_value(text.substr(colon + 1), reason);
+  if (!port) return std::nullopt;
+  return listen_address{*address, *port};
 }
 
 std::optional<spdlog::level::level_enum> parse_log_level(std::string_view text,

@@ -15,6 +15,13 @@
 
 namespace udpecho {
 
+/// An address and TCP port to listen on, from "127.0.0.1:9525" or "[::1]:9525".
+struct listen_address {
+  asio::ip::address address;
+  std::uint16_t port = 0;
+  friend bool operator==(const listen_address&, const listen_address&) = default;
+};
+
 /// Everything udpechod can be told by its config file; each member starts at its default.
 struct daemon_config {
   std::vector<asio::ip::address> bind{asio::ip::make_address("127.0.0.1")};
@@ -36,6 +43,8 @@ struct daemon_config {
   std::vector<ip_prefix> deny;
   /// Threads serving datagrams, each with its own sockets; 0 means one per usable CPU ("auto").
   std::size_t workers = 1;
+  /// Where the Prometheus endpoint listens; nothing (the default) means there is none.
+  std::optional<listen_address> metrics_listen;
 };
 
 /// The most workers a config may ask for.
@@ -63,6 +72,7 @@ std::vector<std::string_view> config_keys();
 std::optional<std::vector<asio::ip::address>> parse_bind_list(std::string_view text,
                                                               std::string& reason);
 std::optional<std::uint16_t> parse_port_value(std::string_view text, std::string& reason);
+std::optional<listen_address> parse_listen_address(std::string_view text, std::string& reason);
 std::optional<spdlog::level::level_enum> parse_log_level(std::string_view text,
                                                          std::string& reason);
 

@@ -15,6 +15,7 @@
 
 #include "common/endpoint.hpp"
 #include "daemon/config.hpp"
+#include "daemon/daemon_metrics.hpp"
 #include "daemon/echo_service.hpp"
 #include "daemon/log_event.hpp"
 #include "daemon/systemd/listen_fds.hpp"
@@ -60,6 +61,7 @@ struct hangup_reloader {
   asio::io_context& io;
   echo_service& service;
   worker_pool& extra_workers;
+  daemon_metrics& metrics;
   notifier& manager;
   service_status& status;
 
@@ -71,7 +73,12 @@ struct hangup_reloader {
       spdlog::info("SIGHUP: reloading the configuration");
       const auto loaded = load_config(options);
       const auto before = service.endpoints();
-      if (apply_reload(loaded.result, loaded.source, running, io, service)) {
+      // The metrics address is bound first, so that a reload either moves everything or nothing.
+      const bool applied = (!loaded.result.ok() ||
+                            metrics.prepare_reload(loaded.result.config.metrics_listen)) &&
+                           apply_reload(loaded.result, loaded.source, running, io, service);
+      metrics.finish_reload(applied);
+      if (applied) {
         extra_workers.update(settings_from(running.config, running.workers));
         if (extra_workers.size() > 0 && service.endpoints() != before) {
           spdlog::warn("bind/port changed: worker 1 serves the new sockets; workers 2-{} keep "
@@ -184,6 +191,15 @@ int run_daemon(const daemon_options& options) {
     return exit_socket_error;
   }
   extra_workers.start();
+  daemon_metrics metrics(io, service, extra_workers);
+  try {
+    metrics.start(config.metrics_listen);
+  } catch (const std::system_error& e) {
+    spdlog::critical("metrics_listen {}: {}",
+                     format_endpoint(config.metrics_listen->address, config.metrics_listen->port),
+                     e.code().message());
+    return exit_socket_error;
+  }
 
   const auto served = service.endpoints().size();
   log_event(event_kind::ready)
@@ -204,11 +220,13 @@ int run_daemon(const daemon_options& options) {
   });
   status.start(io, watchdog_interval(std::getenv("WATCHDOG_USEC"), std::getenv("WATCHDOG_PID"),
                                      getpid()));
-  hangup_reloader reloader{hangups, options, running, io, service, extra_workers, manager, status};
+  hangup_reloader reloader{hangups, options, running, io,     service,
+                           extra_workers, metrics, manager, status};
   reloader.arm();
   signals.async_wait([&](const std::error_code& error, int signal_number) {
     if (error) return;
     manager.send("STOPPING=1");
+    metrics.stop();
     // After the join, every worker's counters are settled and safe to read from here.
     extra_workers.stop();
     summary_totals totals;

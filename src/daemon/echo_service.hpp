@@ -83,6 +83,8 @@ class echo_service {
   /// Prefixes the rate limiter tracks now, and at most.
   std::size_t rate_table_entries() const { return guard_.rate_table_entries(); }
   std::size_t rate_table_capacity() const { return guard_.rate_table_capacity(); }
+  /// Prefixes being rate-limited now.
+  std::size_t rate_limited_prefixes() const { return guard_.rate_limited_prefixes(); }
   /// Send and receive errors summed over the sockets.
   socket_error_counters socket_errors() const;
   /// One line for the log at stop: datagrams, bytes, peers, replies, drops and errors.

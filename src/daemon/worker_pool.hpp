@@ -54,6 +54,8 @@ class worker_pool {
   std::string summary() const;
   /// One worker's share of the summary, to show how evenly the kernel spread the sources.
   std::string summary(std::size_t index) const { return workers_[index]->service.summary(); }
+  /// Worker `index`'s service; read it only on that worker's thread (post to io(index)).
+  const echo_service& service(std::size_t index) const { return workers_[index]->service; }
 
  private:
   struct worker {

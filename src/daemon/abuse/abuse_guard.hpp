@@ -86,6 +86,7 @@ class abuse_guard {
   drop_counters drops() const;
   std::size_t rate_table_entries() const { return rate_.tracked(); }
   std::size_t rate_table_capacity() const { return rate_.settings().rate ? rate_.capacity() : 0; }
+  std::size_t rate_limited_prefixes() const { return rate_.limited_now(); }
 
  private:
   void log_rate_events(nanoseconds now);

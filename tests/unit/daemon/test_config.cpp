@@ -208,3 +208,26 @@ TEST_CASE("workers: 1-256 or auto; default 1") {
   CHECK(only_error("workers = many") ==
         "udpechod.conf:1: workers: 'many' is not 'auto' or a number from 1 to 256");
 }
+
+TEST_CASE("metrics_listen: ADDRESS:PORT, IPv6 in brackets; empty or unset is off") {
+  CHECK_FALSE(parse("").config.metrics_listen.has_value());
+  CHECK_FALSE(parse("metrics_listen =").config.metrics_listen.has_value());
+  const auto v4 = parse("metrics_listen = 127.0.0.1:9525").config.metrics_listen;
+  REQUIRE(v4.has_value());
+  CHECK(v4->address == asio::ip::make_address("127.0.0.1"));
+  CHECK(v4->port == 9525);
+  const auto v6 = parse("metrics_listen = [::1]:0").config.metrics_listen;
+  REQUIRE(v6.has_value());
+  CHECK(v6->address == asio::ip::make_address("::1"));
+  CHECK(v6->port == 0);
+  CHECK(only_error("metrics_listen = ::1:9525") ==
+        "udpechod.conf:1: metrics_listen: '::1:9525' is not ADDRESS:PORT (an IPv6 address goes "
+        "in brackets: [::1]:9525)");
+  CHECK(only_error("metrics_listen = 127.0.0.1") ==
+        "udpechod.conf:1: metrics_listen: '127.0.0.1' is not ADDRESS:PORT (an IPv6 address goes "
+        "in brackets: [::1]:9525)");
+  CHECK(only_error("metrics_listen = localhost:9525") ==
+        "udpechod.conf:1: metrics_listen: 'localhost' is not an IPv4 or IPv6 address");
+  CHECK(only_error("metrics_listen = 127.0.0.1:70000") ==
+        "udpechod.conf:1: metrics_listen: '70000' is not a port (0-65535)");
+}
