@@ -228,8 +228,7 @@ int run_daemon(const daemon_options& options) {
     }
     return text;
   });
-  status.start(io, watchdog_interval(std::getenv("WATCHDOG_USEC"), std::getenv("WATCHDOG_PID"),
-                                     getpid()));
+  status.start(io, watchdog_from_environment(getpid()));
   hangup_reloader reloader{hangups, options, running, io,     service,
                            extra_workers, metrics, manager, status};
   reloader.arm();
