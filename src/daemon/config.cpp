@@ -182,6 +182,9 @@ std::string unknown_key_message(std::string_view key) {
   std::string_view best;
   std::size_t best_distance = 3;  // further than this is no longer a typo
   for (const auto& entry : key_table()) {
+    // The distance is at least the difference in length: no need to compute it then.
+    const auto longer = std::max(key.size(), entry.name.size());
+    if (longer - std::min(key.size(), entry.name.size()) >= best_distance) continue;
     const auto distance = edit_distance(key, entry.name);
     if (distance < best_distance) {
       best_distance = distance;
@@ -389,7 +392,8 @@ config_result parse_config(std::string_view text, std::string_view file_name) {
     auto entry = std::find_if(key_table().begin(), key_table().end(),
                               [&](const key_entry& e) { return e.name == key; });
     if (entry == key_table().end()) {
-      fail(unknown_key_message(key));
+      // The suggestion costs the key's length times every key's: only for errors shown.
+      fail(result.errors.size() < max_shown_errors ? unknown_key_message(key) : std::string());
       continue;
     }
     if (auto seen = first_line_of_key.find(key); seen != first_line_of_key.end()) {
