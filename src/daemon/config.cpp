@@ -452,7 +452,7 @@ config_result load_config_file(const std::string& path) {
     contents.append(chunk, static_cast<std::size_t>(got));
     if (contents.size() > max_config_bytes) return fail(too_large());
   }
-  return parse_config(contents, path);
+  return parse_config(contents, escape_bytes(path, 200));
 }
 
 }  // namespace udpecho

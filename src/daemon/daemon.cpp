@@ -41,10 +41,11 @@ loaded_config load_config(const daemon_options& options) {
   loaded_config loaded;
   std::error_code ignored;
   if (!options.config_path_given && !std::filesystem::exists(options.config_path, ignored)) {
-    loaded.source = fmt::format("built-in defaults ({} does not exist)", options.config_path);
+    loaded.source = fmt::format("built-in defaults ({} does not exist)",
+                                escape_bytes(options.config_path, 200));
   } else {
     loaded.result = load_config_file(options.config_path);
-    loaded.source = options.config_path;
+    loaded.source = escape_bytes(options.config_path, 200);  // from the command line: any bytes
   }
   auto& config = loaded.result.config;
   if (options.bind) config.bind = *options.bind;

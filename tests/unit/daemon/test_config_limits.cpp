@@ -122,3 +122,9 @@ TEST_CASE("a zone id names an interface that exists, on a link-local address") {
   std::string reason;
   CHECK_FALSE(parse_bind_list("fe80::1%", reason));
 }
+
+TEST_CASE("a file name from the command line is escaped in its errors") {
+  const auto r = load_config_file("/nonexistent/\x1b[31m.conf");
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0].starts_with("/nonexistent/\\x1b[31m.conf: cannot open: "));
+}
