@@ -4,9 +4,9 @@
 
 #include <langinfo.h>
 
+#include <fmt/format.h>
 #include <cerrno>
 #include <clocale>
-#include <fmt/format.h>
 #include <exception>
 #include <string>
 #include <vector>
