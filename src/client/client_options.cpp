@@ -43,6 +43,7 @@ Exit status:
   0   every line was answered (probe mode: no probe was lost); or the user quit
   1   a line was not answered or was refused (probe mode: a probe was lost)
   64  bad command line
+  66  standard input is closed (and not probe mode)
   68  HOST cannot be resolved
 )",
       min_probe_size, max_probe_size);

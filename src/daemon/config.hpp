@@ -50,12 +50,25 @@ struct daemon_config {
 /// The most workers a config may ask for.
 inline constexpr std::size_t max_workers = 256;
 
+/// The largest config file read; a larger one is refused unread ("FILE: larger than 1 MiB").
+inline constexpr std::size_t max_config_bytes = 1 << 20;
+/// The longest line of a config file; a longer one is an error.
+inline constexpr std::size_t max_line_bytes = 4096;
+/// The most error messages kept; the rest are counted in one last "... and N more errors".
+inline constexpr std::size_t max_shown_errors = 20;
+
 /// The outcome of parsing a config: the settings (defaults where the text said nothing or said
-/// something wrong) and one message per error, each "FILE:LINE: key: reason".
+/// something wrong) and one message per error, each "FILE:LINE: key: reason", at most
+/// max_shown_errors of them, then "... and N more errors" when there were more.
 struct config_result {
   daemon_config config;
   std::vector<std::string> errors;
+  std::size_t error_count = 0;  // every error counted by the parser, shown or not
   bool ok() const { return errors.empty(); }
+  /// How many errors there were, including those not shown.
+  std::size_t total_errors() const {
+    return error_count > errors.size() ? error_count : errors.size();
+  }
 };
 
 /// Parses the text of a config file. `file_name` is only used in error messages.

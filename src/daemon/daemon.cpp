@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/endpoint.hpp"
+#include "common/escape.hpp"
 #include "daemon/config.hpp"
 #include "daemon/daemon_metrics.hpp"
 #include "daemon/echo_service.hpp"
@@ -40,10 +41,11 @@ loaded_config load_config(const daemon_options& options) {
   loaded_config loaded;
   std::error_code ignored;
   if (!options.config_path_given && !std::filesystem::exists(options.config_path, ignored)) {
-    loaded.source = fmt::format("built-in defaults ({} does not exist)", options.config_path);
+    loaded.source = fmt::format("built-in defaults ({} does not exist)",
+                                escape_bytes(options.config_path, 200));
   } else {
     loaded.result = load_config_file(options.config_path);
-    loaded.source = options.config_path;
+    loaded.source = escape_bytes(options.config_path, 200);  // from the command line: any bytes
   }
   auto& config = loaded.result.config;
   if (options.bind) config.bind = *options.bind;
@@ -71,20 +73,29 @@ struct hangup_reloader {
       manager.send(reloading_message(std::chrono::duration_cast<std::chrono::microseconds>(
           std::chrono::steady_clock::now().time_since_epoch())));
       spdlog::info("SIGHUP: reloading the configuration");
-      const auto loaded = load_config(options);
-      const auto before = service.endpoints();
-      // The metrics address is bound first, so that a reload either moves everything or nothing.
-      const bool applied = (!loaded.result.ok() ||
-                            metrics.prepare_reload(loaded.result.config.metrics_listen)) &&
-                           apply_reload(loaded.result, loaded.source, running, io, service);
-      metrics.finish_reload(applied);
-      if (applied) {
-        extra_workers.update(settings_from(running.config, running.workers));
-        if (extra_workers.size() > 0 && service.endpoints() != before) {
-          spdlog::warn("bind/port changed: worker 1 serves the new sockets; workers 2-{} keep "
-                       "the old ones until udpechod is restarted",
-                       extra_workers.size() + 1);
+      // Nothing a reload meets may end the daemon: it fails, says why, and serves on as before.
+      bool counted = false;
+      try {
+        const auto loaded = load_config(options);
+        const auto before = service.endpoints();
+        // The metrics address is bound first, so that a reload either moves everything or nothing.
+        const bool applied = (!loaded.result.ok() ||
+                              metrics.prepare_reload(loaded.result.config.metrics_listen)) &&
+                             apply_reload(loaded.result, loaded.source, running, io, service);
+        metrics.finish_reload(applied);
+        counted = true;
+        if (applied) {
+          extra_workers.update(settings_from(running.config, running.workers));
+          if (extra_workers.size() > 0 && service.endpoints() != before) {
+            spdlog::warn("bind/port changed: worker 1 serves the new sockets; workers 2-{} keep "
+                         "the old ones until udpechod is restarted",
+                         extra_workers.size() + 1);
+          }
         }
+      } catch (const std::exception& e) {
+        if (!counted) metrics.finish_reload(false);
+        spdlog::error("reload failed: {}; still serving with the previous configuration",
+                      escape_bytes(e.what(), 200));
       }
       manager.send("READY=1");
       status.refresh();
@@ -132,8 +143,8 @@ int run_daemon(const daemon_options& options) {
   setup_logging(config.log_level, options.log_to);
   if (!loaded.result.ok()) {
     for (const auto& error : loaded.result.errors) spdlog::error("{}", error);
-    spdlog::critical("not started: the configuration has {} error{}", loaded.result.errors.size(),
-                     loaded.result.errors.size() == 1 ? "" : "s");
+    spdlog::critical("not started: the configuration has {} error{}", loaded.result.total_errors(),
+                     loaded.result.total_errors() == 1 ? "" : "s");
     return exit_config;
   }
   log_event(event_kind::start)
@@ -218,8 +229,7 @@ int run_daemon(const daemon_options& options) {
     }
     return text;
   });
-  status.start(io, watchdog_interval(std::getenv("WATCHDOG_USEC"), std::getenv("WATCHDOG_PID"),
-                                     getpid()));
+  status.start(io, watchdog_from_environment(getpid()));
   hangup_reloader reloader{hangups, options, running, io,     service,
                            extra_workers, metrics, manager, status};
   reloader.arm();

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <string_view>
 
+#include "common/escape.hpp"
 #include "daemon/config.hpp"
 
 namespace udpecho {
@@ -110,11 +111,11 @@ daemon_options_result parse_daemon_options(const std::vector<std::string>& args)
         if (s.short_name == arg[1]) spec = &s;
       }
     } else {
-      result.error = fmt::format("unexpected argument '{}'", arg);
+      result.error = fmt::format("unexpected argument '{}'", escape_bytes(arg, 200));
       return result;
     }
     if (spec == nullptr) {
-      result.error = fmt::format("unknown option '{}'", arg);
+      result.error = fmt::format("unknown option '{}'", escape_bytes(arg, 200));
       return result;
     }
     std::string value;

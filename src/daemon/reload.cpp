@@ -27,11 +27,11 @@ bool apply_reload(const config_result& loaded, const std::string& source, runnin
   if (!loaded.ok()) {
     for (const auto& error : loaded.errors) spdlog::error("{}", error);
     log_event(event_kind::reload_failed)
-        .add("UDPECHO_ERRORS", std::uint64_t{loaded.errors.size()})
+        .add("UDPECHO_ERRORS", std::uint64_t{loaded.total_errors()})
         .write(spdlog::level::err,
                fmt::format("reload failed: {} has {}; still serving with the previous "
                            "configuration",
-                           source, plural(loaded.errors.size(), "error")));
+                           source, plural(loaded.total_errors(), "error")));
     return false;
   }
   const auto& next = loaded.config;

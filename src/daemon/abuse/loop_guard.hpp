@@ -26,7 +26,7 @@ struct loop_facts {
   address_bytes source;  // unmapped, as to_address_bytes gives it
   std::uint16_t source_port = 0;
   std::optional<asio::ip::address> destination;  // from packet info, when the socket has it
-  bool destination_is_broadcast = false;  // the kernel says so (IPv4 packet info, see below)
+  bool destination_is_broadcast = false;  // the kernel says so (IPv4 packet info, also on ::)
   std::string_view payload;
 };
 

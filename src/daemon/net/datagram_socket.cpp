@@ -107,8 +107,16 @@ asio::ip::udp::socket open_bound_socket(asio::io_context& io, const asio::ip::ad
 void enable_packet_info(asio::ip::udp::socket& socket) {
   const int on = 1;
   if (socket.local_endpoint().protocol() == asio::ip::udp::v6()) {
-    // IPv6 packet info also reports IPv4 datagrams on a dual-stack socket, as mapped addresses.
+    // IPv6 packet info also reports IPv4 datagrams on a dual-stack socket, as mapped addresses,
+    // but it has no word for broadcast; IPv4 packet info, which a dual-stack socket also gives
+    // for its IPv4 datagrams, does (see decode).
     set_option(socket, IPPROTO_IPV6, IPV6_RECVPKTINFO, on, "setsockopt(IPV6_RECVPKTINFO)");
+    int v6_only = 0;
+    socklen_t length = sizeof v6_only;
+    if (getsockopt(socket.native_handle(), IPPROTO_IPV6, IPV6_V6ONLY, &v6_only, &length) == 0 &&
+        v6_only == 0) {
+      set_option(socket, IPPROTO_IP, IP_PKTINFO, on, "setsockopt(IP_PKTINFO)");
+    }
   } else {
     set_option(socket, IPPROTO_IP, IP_PKTINFO, on, "setsockopt(IP_PKTINFO)");
   }
@@ -207,10 +215,15 @@ void datagram_socket::decode(std::size_t index) {
     if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
       in_pktinfo info;
       std::memcpy(&info, CMSG_DATA(c), sizeof info);
-      d.destination = asio::ip::address_v4(ntohl(info.ipi_addr.s_addr));
-      d.destination_ifindex = static_cast<unsigned>(info.ipi_ifindex);
+      // On a dual-stack socket the IPv6 packet info names the destination, mapped, and replies
+      // leave from it; this one only adds the broadcast flag.
+      if (!d.destination) {
+        d.destination = asio::ip::address_v4(ntohl(info.ipi_addr.s_addr));
+        d.destination_ifindex = static_cast<unsigned>(info.ipi_ifindex);
+      }
       // The kernel reports a local address other than the header's destination only when that
-      // destination was not one of ours: a broadcast (or multicast) address.
+      // destination was not one of ours: a broadcast (or multicast) address. This holds for
+      // directed broadcasts (10.0.0.255 on a /24) as well as 255.255.255.255.
       d.destination_is_broadcast = info.ipi_addr.s_addr != info.ipi_spec_dst.s_addr;
     } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
       in6_pktinfo info;

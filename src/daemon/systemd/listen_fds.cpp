@@ -12,6 +12,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "common/escape.hpp"
 #include "daemon/net/datagram_socket.hpp"
 
 namespace udpecho {
@@ -45,14 +46,16 @@ listen_fds_env parse_listen_fds(const char* listen_pid, const char* listen_fds,
   if (listen_pid == nullptr || listen_fds == nullptr) return result;
   std::int64_t pid = 0;
   if (!parse_number(listen_pid, pid) || pid <= 0) {
-    result.error = fmt::format("LISTEN_PID='{}' is not a process ID", listen_pid);
+    result.error =
+        fmt::format("LISTEN_PID='{}' is not a process ID", escape_bytes(listen_pid, 120));
     return result;
   }
   if (pid != own_pid) return result;
   std::int64_t count = 0;
   // The ceiling only guards against nonsense; the manager passes what the .socket unit lists.
   if (!parse_number(listen_fds, count) || count < 0 || count > 4096) {
-    result.error = fmt::format("LISTEN_FDS='{}' is not a descriptor count", listen_fds);
+    result.error =
+        fmt::format("LISTEN_FDS='{}' is not a descriptor count", escape_bytes(listen_fds, 120));
     return result;
   }
   result.count = static_cast<int>(count);
