@@ -77,14 +77,23 @@ void echo_service::serve(asio::io_context& io, std::unique_ptr<datagram_socket> 
 }
 
 bool echo_service::admit(const datagram& request, const echo_settings& settings) {
+  // Every check below reads these facts; none derives them again.
+  auto facts = facts_of(request.peer, request.payload);
+  if (request.destination) {
+    set_destination(facts, *request.destination, request.destination_is_broadcast);
+  } else {
+    facts.destination_is_broadcast = request.destination_is_broadcast;
+  }
   ++counters_.datagrams;
   counters_.bytes_received += request.payload.size();
-  peers_.add(request.peer);
+  peers_.add(facts);
   const auto now = monotonic_ns();
-  if (!guard_.admit(request, own_ports_, settings.reply_prefix, now)) return false;
+  const auto verdict = guard_.admit(facts, own_ports_, settings.reply_prefix, now);
+  if (!verdict.answer) return false;
 
   const std::size_t reply_size = settings.reply_prefix.size() + request.payload.size();
-  const bool oversized = reply_size > max_payload_to(request.peer);
+  const std::size_t max_payload = facts.v4 ? max_udp_payload_v4 : max_udp_payload_v6;
+  const bool oversized = reply_size > max_payload;
   if (request.truncated) {
     ++counters_.truncated;
   } else if (oversized) {
@@ -95,20 +104,20 @@ bool echo_service::admit(const datagram& request, const echo_settings& settings)
   }
 
   // Lines are formatted only when the per-prefix log budget allows them.
-  if (spdlog::should_log(spdlog::level::info) && guard_.may_log(now)) {
+  if (spdlog::should_log(spdlog::level::info) && guard_.may_log(verdict.prefix, now)) {
     std::string preview;
     append_escaped(preview, request.payload, settings.log_payload_bytes);
     spdlog::info("{} sent {} bytes: \"{}\"", format_endpoint(request.peer),
                  request.payload.size(), preview);
   }
   if ((request.truncated || oversized) && spdlog::should_log(spdlog::level::warn) &&
-      guard_.may_warn(now)) {
+      guard_.may_warn(verdict.prefix, now)) {
     if (request.truncated) {
       spdlog::warn("{}: datagram larger than the receive buffer; not answered",
                    format_endpoint(request.peer));
     } else {
       spdlog::warn("{}: reply of {} bytes would exceed the largest UDP datagram ({}); not sent",
-                   format_endpoint(request.peer), reply_size, max_payload_to(request.peer));
+                   format_endpoint(request.peer), reply_size, max_payload);
     }
   }
   return !request.truncated && !oversized;

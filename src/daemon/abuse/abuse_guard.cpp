@@ -75,11 +75,12 @@ std::string format_drop_status(const drop_counters& drops) {
 abuse_guard::abuse_guard(const abuse_settings& settings, std::uint64_t seed)
     : settings_(settings),
       access_(settings.allow, settings.deny),
+      cutter_(settings.prefix_v4, settings.prefix_v6),
       seed_(seed ? seed : random_seed()),
       rate_(settings.rate, seed_),
-      lines_({}, seed_ + 1),
-      problems_({}, seed_ + 2),
-      events_({}, seed_ + 3) {}
+      lines_({}, seed_),
+      problems_({}, seed_),
+      events_({}, seed_) {}
 
 void abuse_guard::configure(const abuse_settings& settings) {
   if (!(settings.rate == settings_.rate) || settings.prefix_v4 != settings_.prefix_v4 ||
@@ -88,44 +89,45 @@ void abuse_guard::configure(const abuse_settings& settings) {
   }
   settings_ = settings;
   access_ = access_list(settings.allow, settings.deny);
+  cutter_ = prefix_cutter(settings.prefix_v4, settings.prefix_v6);
 }
 
-bool abuse_guard::admit(const datagram& request, std::span<const std::uint16_t> own_ports,
-                        std::string_view reply_prefix, nanoseconds now) {
-  const auto source = to_address_bytes(unmap_v4(request.peer.address()));
-  current_ = prefix_of(source, settings_.prefix_v4, settings_.prefix_v6);
+admission abuse_guard::admit(const datagram_facts& facts,
+                             std::span<const std::uint16_t> own_ports,
+                             std::string_view reply_prefix, nanoseconds now) {
+  const auto prefix = cutter_.cut(facts.source, facts.v4);
+  admission verdict{false, {prefix, hash_prefix(prefix, seed_)}};
 
-  if (!access_.open() && !access_.permits(source)) {
+  if (!access_.open() && !access_.permits(facts.source)) {
     ++drops_.denied;
-    if (spdlog::should_log(spdlog::level::info) && problems_.allow(current_, now)) {
-      spdlog::info("{}: not answered: denied by allow/deny", format_endpoint(request.peer));
+    if (spdlog::should_log(spdlog::level::info) && problems_.allow(verdict.prefix, now)) {
+      spdlog::info("{}: not answered: denied by allow/deny", format_endpoint(*facts.peer));
     }
-    return false;
+    return verdict;
   }
 
   if (settings_.loop_protection) {
-    const loop_facts facts{source, request.peer.port(), request.destination,
-                           request.destination_is_broadcast, request.payload};
     const auto rule = check_loop(facts, own_ports, reply_prefix);
     if (rule != loop_rule::none) {
       ++drops_.loop[rule_index(rule)];
-      if (spdlog::should_log(spdlog::level::warn) && problems_.allow(current_, now)) {
-        spdlog::warn("{}: not answered: {} (loop protection)", format_endpoint(request.peer),
+      if (spdlog::should_log(spdlog::level::warn) && problems_.allow(verdict.prefix, now)) {
+        spdlog::warn("{}: not answered: {} (loop protection)", format_endpoint(*facts.peer),
                      describe(rule));
       }
-      return false;
+      return verdict;
     }
   }
 
-  if (settings_.rate.rate != 0 && !any_contains(settings_.rate_exempt, source)) {
-    const bool allowed = rate_.allow(current_, now);
+  if (settings_.rate.rate != 0 && !any_contains(settings_.rate_exempt, facts.source)) {
+    const bool allowed = rate_.allow(verdict.prefix, now);
     if (rate_.has_events()) log_rate_events(now);
     if (!allowed) {
       ++drops_.rate_limited;
-      return false;
+      return verdict;
     }
   }
-  return true;
+  verdict.answer = true;
+  return verdict;
 }
 
 void abuse_guard::log_rate_events(nanoseconds now) {

@@ -10,10 +10,11 @@
 #include <vector>
 
 #include "daemon/abuse/access_list.hpp"
-#include "daemon/net/datagram_socket.hpp"
+#include "daemon/abuse/datagram_facts.hpp"
 #include "daemon/abuse/ip_prefix.hpp"
 #include "daemon/abuse/log_limiter.hpp"
 #include "daemon/abuse/loop_guard.hpp"
+#include "daemon/abuse/prefix_table.hpp"
 #include "daemon/abuse/rate_limiter.hpp"
 
 namespace udpecho {
@@ -55,6 +56,13 @@ std::string format_drops(const drop_counters& drops);
 /// A short form for a status line (systemd's STATUS=): "dropped 2 denied, 3 loop, 40 limited".
 std::string format_drop_status(const drop_counters& drops);
 
+/// What abuse_guard::admit() decided about a datagram, and the source prefix it worked out, which
+/// the caller hands back to may_log() and may_warn() for lines about the same datagram.
+struct admission {
+  bool answer = false;
+  hashed_prefix prefix;
+};
+
 class abuse_guard {
  public:
   using nanoseconds = std::int64_t;
@@ -65,15 +73,17 @@ class abuse_guard {
   /// Takes new settings (on reload). The rate table starts afresh only if its settings changed.
   void configure(const abuse_settings& settings);
 
-  /// Decides whether `request` may be answered; counts and (boundedly) logs a drop.
-  /// `own_ports` are the ports the daemon listens on.
-  bool admit(const datagram& request, std::span<const std::uint16_t> own_ports,
-             std::string_view reply_prefix, nanoseconds now);
+  /// Decides whether the datagram `facts` describe may be answered; counts and (boundedly) logs
+  /// a drop. `own_ports` are the ports the daemon listens on.
+  admission admit(const datagram_facts& facts, std::span<const std::uint16_t> own_ports,
+                  std::string_view reply_prefix, nanoseconds now);
 
-  /// Whether a routine line about the datagram admit() last saw may be logged now.
-  bool may_log(nanoseconds now) { return lines_.allow(current_, now); }
+  /// Whether a routine line about a datagram from `prefix` (admission::prefix) may be logged now.
+  bool may_log(const hashed_prefix& prefix, nanoseconds now) { return lines_.allow(prefix, now); }
   /// The same for a line about a problem with it (too large, ...), on a budget of its own.
-  bool may_warn(nanoseconds now) { return problems_.allow(current_, now); }
+  bool may_warn(const hashed_prefix& prefix, nanoseconds now) {
+    return problems_.allow(prefix, now);
+  }
 
   /// Housekeeping, about once a second: ends rate limiting of prefixes that calmed down and
   /// writes the suppression summaries that are due.
@@ -88,12 +98,12 @@ class abuse_guard {
 
   abuse_settings settings_;
   access_list access_;
-  std::uint64_t seed_;
+  prefix_cutter cutter_;
+  std::uint64_t seed_;  // keys every table's hash, so one hash per datagram serves them all
   rate_limiter rate_;
   log_limiter lines_;
   log_limiter problems_;
   log_limiter events_;
-  ip_prefix current_;
   drop_counters drops_;
 };
 

@@ -2,12 +2,11 @@
 // answering them can start a packet loop (echo <-> chargen, echo <-> echo) or hit many hosts.
 #pragma once
 
-#include <asio/ip/address.hpp>
 #include <cstdint>
-#include <optional>
 #include <span>
 #include <string_view>
 
+#include "daemon/abuse/datagram_facts.hpp"
 #include "daemon/abuse/ip_prefix.hpp"
 
 namespace udpecho {
@@ -21,18 +20,9 @@ enum class loop_rule {
   bounced_reply,        // payload starts with our reply prefix: an echo server bounced our reply
 };
 
-/// What loop_guard looks at in one datagram.
-struct loop_facts {
-  address_bytes source;  // unmapped, as to_address_bytes gives it
-  std::uint16_t source_port = 0;
-  std::optional<asio::ip::address> destination;  // from packet info, when the socket has it
-  bool destination_is_broadcast = false;  // the kernel says so (IPv4 packet info, see below)
-  std::string_view payload;
-};
-
 /// The first rule that `facts` breaks, or loop_rule::none. `own_ports` are the ports we listen
 /// on; an empty `reply_prefix` turns the bounce rule off (every payload starts with "").
-loop_rule check_loop(const loop_facts& facts, std::span<const std::uint16_t> own_ports,
+loop_rule check_loop(const datagram_facts& facts, std::span<const std::uint16_t> own_ports,
                      std::string_view reply_prefix);
 
 /// Words for a log line: "source port below 1024 or 2049".
@@ -41,5 +31,7 @@ std::string_view describe(loop_rule rule);
 /// True for addresses that stand for more than one host, or none: multicast, 255.255.255.255,
 /// 0.0.0.0 and ::.
 bool is_group_or_unspecified(const address_bytes& address);
+/// The same when the family is known already (`v4` as is_v4_bytes(address) would say).
+bool is_group_or_unspecified(const address_bytes& address, bool v4);
 
 }  // namespace udpecho

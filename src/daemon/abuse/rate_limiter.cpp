@@ -34,10 +34,11 @@ void rate_limiter::stop_limiting(const ip_prefix& prefix, bucket& b, rate_event:
   --limited_;
 }
 
-bool rate_limiter::allow(const ip_prefix& prefix, nanoseconds now) {
+bool rate_limiter::allow(const hashed_prefix& key, nanoseconds now) {
   if (settings_.rate == 0) return true;
+  const ip_prefix& prefix = key.prefix;
   bool inserted = false;
-  auto& b = table_.touch(prefix, inserted, [this](const ip_prefix& old, bucket& gone) {
+  auto& b = table_.touch(key, inserted, [this](const ip_prefix& old, bucket& gone) {
     if (gone.limited) stop_limiting(old, gone, rate_event::kind::forgotten);
   });
   if (inserted) {

@@ -42,7 +42,9 @@ class rate_limiter {
   rate_limiter(rate_limit_settings settings, std::uint64_t seed);
 
   /// Whether a datagram from `prefix` at `now` is within the limit. Counts what it drops.
-  bool allow(const ip_prefix& prefix, nanoseconds now);
+  bool allow(const ip_prefix& prefix, nanoseconds now) { return allow(table_.hashed(prefix), now); }
+  /// The same for a prefix hashed with the `seed` this limiter was made with.
+  bool allow(const hashed_prefix& prefix, nanoseconds now);
 
   /// Ends limiting of prefixes whose bucket has filled again: they have been quiet, or under
   /// the rate, for burst/rate seconds. Call about once a second.
