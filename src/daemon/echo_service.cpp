@@ -15,13 +15,22 @@
 namespace udpecho {
 
 asio::awaitable<void> serve_datagrams(echo_service* service, datagram_socket* socket) {
-  // Holding the settings for a whole datagram keeps the prefix alive until its reply is flushed.
   std::shared_ptr<const echo_settings> settings = service->settings_;
   for (;;) {
-    const datagram& request = *co_await socket->receive();
-    if (settings != service->settings_) settings = service->settings_;
-    if (!service->admit(request, *settings)) continue;
-    co_await socket->send(request, settings->reply_prefix, request.payload);
+    // One datagram per iteration. Most come from the batch at hand by an ordinary call; the
+    // coroutine suspends only to send the batch's replies and read (or wait for) the next.
+    const datagram* request = socket->try_receive();
+    if (request == nullptr) {
+      request = co_await socket->receive();
+      // Settings change (on reload) only while this coroutine is suspended, and every reply
+      // queued with the old prefix has been sent by then: the old settings may go now.
+      if (settings != service->settings_) settings = service->settings_;
+      service->start_batch();
+    }
+    if (!service->admit(*request, *settings)) continue;
+    if (socket->queue_reply(*request, settings->reply_prefix, request->payload)) {
+      co_await socket->flush();
+    }
   }
 }
 
@@ -76,6 +85,12 @@ void echo_service::serve(asio::io_context& io, std::unique_ptr<datagram_socket> 
   });
 }
 
+void echo_service::start_batch() {
+  batch_time_ = monotonic_ns();
+  log_info_ = spdlog::should_log(spdlog::level::info);
+  log_warn_ = spdlog::should_log(spdlog::level::warn);
+}
+
 bool echo_service::admit(const datagram& request, const echo_settings& settings) {
   // Every check below reads these facts; none derives them again.
   auto facts = facts_of(request.peer, request.payload);
@@ -87,7 +102,7 @@ bool echo_service::admit(const datagram& request, const echo_settings& settings)
   ++counters_.datagrams;
   counters_.bytes_received += request.payload.size();
   peers_.add(facts);
-  const auto now = monotonic_ns();
+  const auto now = batch_time_;
   const auto verdict = guard_.admit(facts, own_ports_, settings.reply_prefix, now);
   if (!verdict.answer) return false;
 
@@ -104,23 +119,29 @@ bool echo_service::admit(const datagram& request, const echo_settings& settings)
   }
 
   // Lines are formatted only when the per-prefix log budget allows them.
-  if (spdlog::should_log(spdlog::level::info) && guard_.may_log(verdict.prefix, now)) {
-    std::string preview;
-    append_escaped(preview, request.payload, settings.log_payload_bytes);
-    spdlog::info("{} sent {} bytes: \"{}\"", format_endpoint(request.peer),
-                 request.payload.size(), preview);
-  }
-  if ((request.truncated || oversized) && spdlog::should_log(spdlog::level::warn) &&
-      guard_.may_warn(verdict.prefix, now)) {
-    if (request.truncated) {
-      spdlog::warn("{}: datagram larger than the receive buffer; not answered",
-                   format_endpoint(request.peer));
-    } else {
-      spdlog::warn("{}: reply of {} bytes would exceed the largest UDP datagram ({}); not sent",
-                   format_endpoint(request.peer), reply_size, max_payload);
-    }
+  if (log_info_ && guard_.may_log(verdict.prefix, now)) log_request(request, settings);
+  if ((request.truncated || oversized) && log_warn_ && guard_.may_warn(verdict.prefix, now)) {
+    warn_unanswered(request, reply_size, max_payload);
   }
   return !request.truncated && !oversized;
+}
+
+void echo_service::log_request(const datagram& request, const echo_settings& settings) {
+  std::string preview;
+  append_escaped(preview, request.payload, settings.log_payload_bytes);
+  spdlog::info("{} sent {} bytes: \"{}\"", format_endpoint(request.peer), request.payload.size(),
+               preview);
+}
+
+void echo_service::warn_unanswered(const datagram& request, std::size_t reply_size,
+                                   std::size_t max_payload) {
+  if (request.truncated) {
+    spdlog::warn("{}: datagram larger than the receive buffer; not answered",
+                 format_endpoint(request.peer));
+  } else {
+    spdlog::warn("{}: reply of {} bytes would exceed the largest UDP datagram ({}); not sent",
+                 format_endpoint(request.peer), reply_size, max_payload);
+  }
 }
 
 void echo_service::stop() {

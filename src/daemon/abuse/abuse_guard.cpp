@@ -90,44 +90,40 @@ void abuse_guard::configure(const abuse_settings& settings) {
   settings_ = settings;
   access_ = access_list(settings.allow, settings.deny);
   cutter_ = prefix_cutter(settings.prefix_v4, settings.prefix_v6);
+  last_.valid = false;  // prefix lengths, lists and exemptions may all have changed
 }
 
-admission abuse_guard::admit(const datagram_facts& facts,
-                             std::span<const std::uint16_t> own_ports,
-                             std::string_view reply_prefix, nanoseconds now) {
+void abuse_guard::learn_source(const datagram_facts& facts) {
   const auto prefix = cutter_.cut(facts.source, facts.v4);
-  admission verdict{false, {prefix, hash_prefix(prefix, seed_)}};
+  last_.source = facts.source;
+  last_.prefix = {prefix, hash_prefix(prefix, seed_)};
+  last_.permitted = access_.open() || access_.permits(facts.source);
+  last_.rate_exempt = any_contains(settings_.rate_exempt, facts.source);
+  last_.valid = true;
+}
 
-  if (!access_.open() && !access_.permits(facts.source)) {
-    ++drops_.denied;
-    if (spdlog::should_log(spdlog::level::info) && problems_.allow(verdict.prefix, now)) {
-      spdlog::info("{}: not answered: denied by allow/deny", format_endpoint(*facts.peer));
-    }
-    return verdict;
-  }
+bool abuse_guard::rate_allows(const hashed_prefix& prefix, nanoseconds now) {
+  const bool allowed = rate_.allow(prefix, now);
+  if (rate_.has_events()) log_rate_events(now);
+  if (!allowed) ++drops_.rate_limited;
+  return allowed;
+}
 
-  if (settings_.loop_protection) {
-    const auto rule = check_loop(facts, own_ports, reply_prefix);
-    if (rule != loop_rule::none) {
-      ++drops_.loop[rule_index(rule)];
-      if (spdlog::should_log(spdlog::level::warn) && problems_.allow(verdict.prefix, now)) {
-        spdlog::warn("{}: not answered: {} (loop protection)", format_endpoint(*facts.peer),
-                     describe(rule));
-      }
-      return verdict;
-    }
+void abuse_guard::denied(const datagram_facts& facts, const hashed_prefix& prefix,
+                         nanoseconds now) {
+  ++drops_.denied;
+  if (spdlog::should_log(spdlog::level::info) && problems_.allow(prefix, now)) {
+    spdlog::info("{}: not answered: denied by allow/deny", format_endpoint(*facts.peer));
   }
+}
 
-  if (settings_.rate.rate != 0 && !any_contains(settings_.rate_exempt, facts.source)) {
-    const bool allowed = rate_.allow(verdict.prefix, now);
-    if (rate_.has_events()) log_rate_events(now);
-    if (!allowed) {
-      ++drops_.rate_limited;
-      return verdict;
-    }
+void abuse_guard::looped(const datagram_facts& facts, loop_rule rule, const hashed_prefix& prefix,
+                         nanoseconds now) {
+  ++drops_.loop[rule_index(rule)];
+  if (spdlog::should_log(spdlog::level::warn) && problems_.allow(prefix, now)) {
+    spdlog::warn("{}: not answered: {} (loop protection)", format_endpoint(*facts.peer),
+                 describe(rule));
   }
-  verdict.answer = true;
-  return verdict;
 }
 
 void abuse_guard::log_rate_events(nanoseconds now) {

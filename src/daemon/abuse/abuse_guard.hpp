@@ -74,9 +74,30 @@ class abuse_guard {
   void configure(const abuse_settings& settings);
 
   /// Decides whether the datagram `facts` describe may be answered; counts and (boundedly) logs
-  /// a drop. `own_ports` are the ports the daemon listens on.
+  /// a drop. `own_ports` are the ports the daemon listens on. Inline: it runs for every datagram,
+  /// and what is rare (a new source address, a drop, the rate limiter) is called out of line.
   admission admit(const datagram_facts& facts, std::span<const std::uint16_t> own_ports,
-                  std::string_view reply_prefix, nanoseconds now);
+                  std::string_view reply_prefix, nanoseconds now) {
+    // Consecutive datagrams mostly come from one address (a flow, or flows of one host): what
+    // depends on the address alone is worked out when it changes.
+    if (!last_.valid || !same_address(facts.source, last_.source)) learn_source(facts);
+    const hashed_prefix& prefix = last_.prefix;
+    if (!last_.permitted) {
+      denied(facts, prefix, now);
+      return {false, prefix};
+    }
+    if (settings_.loop_protection) {
+      const auto rule = check_loop(facts, own_ports, reply_prefix);
+      if (rule != loop_rule::none) {
+        looped(facts, rule, prefix, now);
+        return {false, prefix};
+      }
+    }
+    if (settings_.rate.rate != 0 && !last_.rate_exempt && !rate_allows(prefix, now)) {
+      return {false, prefix};
+    }
+    return {true, prefix};
+  }
 
   /// Whether a routine line about a datagram from `prefix` (admission::prefix) may be logged now.
   bool may_log(const hashed_prefix& prefix, nanoseconds now) { return lines_.allow(prefix, now); }
@@ -94,6 +115,22 @@ class abuse_guard {
   std::size_t rate_table_capacity() const { return rate_.settings().rate ? rate_.capacity() : 0; }
 
  private:
+  /// What follows from a datagram's source address alone, under the current settings.
+  struct source_facts {
+    bool valid = false;
+    address_bytes source{};
+    hashed_prefix prefix;
+    bool permitted = false;    // by allow/deny
+    bool rate_exempt = false;  // by rate_exempt
+  };
+  void learn_source(const datagram_facts& facts);
+  /// The rate limiter's verdict; counts the drop and logs limiting that started or stopped.
+  bool rate_allows(const hashed_prefix& prefix, nanoseconds now);
+  // Drops are rare next to answers: counting and logging them stays off the common path.
+  [[gnu::cold]] void denied(const datagram_facts& facts, const hashed_prefix& prefix,
+                            nanoseconds now);
+  [[gnu::cold]] void looped(const datagram_facts& facts, loop_rule rule,
+                            const hashed_prefix& prefix, nanoseconds now);
   void log_rate_events(nanoseconds now);
 
   abuse_settings settings_;
@@ -104,6 +141,7 @@ class abuse_guard {
   log_limiter lines_;
   log_limiter problems_;
   log_limiter events_;
+  source_facts last_;  // of the last datagram's source
   drop_counters drops_;
 };
 

@@ -19,7 +19,9 @@ class peer_tally {
   /// Counts the source of `facts`.
   void add(const datagram_facts& facts) {
     // A flow's datagrams come in runs: one comparison is cheaper than hashing and probing the set.
-    if (has_last_ && facts.source_port == last_.port && facts.source == last_.address) return;
+    if (has_last_ && facts.source_port == last_.port && same_address(facts.source, last_.address)) {
+      return;
+    }
     remember({facts.source, facts.source_port});
   }
   std::size_t count() const { return seen_.size(); }
@@ -30,7 +32,9 @@ class peer_tally {
   struct key {
     address_bytes address{};
     std::uint16_t port = 0;
-    friend bool operator==(const key&, const key&) = default;
+    friend bool operator==(const key& a, const key& b) {
+      return a.port == b.port && same_address(a.address, b.address);
+    }
   };
   struct key_hash {
     std::size_t operator()(const key& k) const;

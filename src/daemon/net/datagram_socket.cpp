@@ -173,14 +173,23 @@ bool steer_sources_to_workers(asio::ip::udp::socket& socket, std::size_t workers
 datagram_socket::datagram_socket(asio::ip::udp::socket socket, bool reply_from_destination)
     : socket_(std::move(socket)),
       reply_from_destination_(reply_from_destination),
-      buffers_(std::make_unique<batch_buffers>()) {
+      buffers_(std::make_unique<batch_buffers>()),
+      datagrams_(buffers_->datagrams.data()) {
   socket_.non_blocking(true);
   auto& b = *buffers_;
+  // What stays the same from batch to batch is set once; recvmmsg() changes only the lengths.
   for (std::size_t i = 0; i < datagram_batch_size; ++i) {
     b.receive_iov[i] = {b.payload.get() + i * slot_bytes, slot_bytes};
     auto& header = b.receive_headers[i].msg_hdr;
     header.msg_iov = &b.receive_iov[i];
     header.msg_iovlen = 1;
+    header.msg_name = b.datagrams[i].peer.data();
+    header.msg_namelen = static_cast<socklen_t>(b.datagrams[i].peer.capacity());
+    header.msg_control = reply_from_destination_ ? b.receive_control[i].data() : nullptr;
+    header.msg_controllen = reply_from_destination_ ? control_bytes : 0;
+    auto& reply = b.send_headers[i].msg_hdr;
+    reply.msg_iov = b.send_iov[i].data();
+    reply.msg_iovlen = b.send_iov[i].size();
   }
 }
 
@@ -199,6 +208,7 @@ void datagram_socket::decode(std::size_t index) {
   d.payload = std::string_view(reinterpret_cast<const char*>(b.receive_iov[index].iov_base),
                                std::min<std::size_t>(header.msg_len, slot_bytes));
   d.truncated = (header.msg_hdr.msg_flags & MSG_TRUNC) != 0;
+  if (!reply_from_destination_) return;  // no packet info: the destination stays unknown
   d.destination.reset();
   d.destination_ifindex = 0;
   d.destination_is_broadcast = false;
@@ -254,17 +264,16 @@ asio::awaitable<const datagram*> datagram_socket::receive() {
       if (large_slots_ != 0) release_large_slots();
       co_await socket_.async_wait(asio::socket_base::wait_read, asio::use_awaitable);
     }
-    for (std::size_t i = 0; i < receive_limit_; ++i) {
+    // The kernel wrote the lengths of the headers it filled last time; restore those only.
+    for (std::size_t i = 0; i < filled_; ++i) {
       auto& header = b.receive_headers[i].msg_hdr;
-      header.msg_name = b.datagrams[i].peer.data();
       header.msg_namelen = static_cast<socklen_t>(b.datagrams[i].peer.capacity());
-      header.msg_control = reply_from_destination_ ? b.receive_control[i].data() : nullptr;
       header.msg_controllen = reply_from_destination_ ? control_bytes : 0;
-      header.msg_flags = 0;
     }
     requested_ = receive_limit_;
     const int count = recvmmsg(socket_.native_handle(), b.receive_headers.data(),
                                static_cast<unsigned>(requested_), MSG_DONTWAIT, nullptr);
+    filled_ = count > 0 ? static_cast<std::size_t>(count) : 0;
     if (count > 0) {
       bool large = false;
       for (std::size_t i = 0; i < static_cast<std::size_t>(count); ++i) {
@@ -299,19 +308,18 @@ asio::awaitable<const datagram*> datagram_socket::receive() {
   }
 }
 
-asio::awaitable<void> datagram_socket::send(const datagram& request, std::string_view prefix,
-                                            std::string_view payload) {
+bool datagram_socket::queue_reply(const datagram& request, std::string_view prefix,
+                                  std::string_view payload) {
   auto& b = *buffers_;
   const std::size_t index = queued_++;
   auto& iov = b.send_iov[index];
   iov[0] = {const_cast<char*>(prefix.data()), prefix.size()};
   iov[1] = {const_cast<char*>(payload.data()), payload.size()};
   auto& header = b.send_headers[index].msg_hdr;
-  header = {};
   header.msg_name = const_cast<sockaddr*>(request.peer.data());
   header.msg_namelen = static_cast<socklen_t>(request.peer.size());
-  header.msg_iov = iov.data();
-  header.msg_iovlen = iov.size();
+  header.msg_control = nullptr;
+  header.msg_controllen = 0;
   if (reply_from_destination_ && request.destination) {
     auto* control = b.send_control[index].data();
     header.msg_control = control;
@@ -339,7 +347,12 @@ asio::awaitable<void> datagram_socket::send(const datagram& request, std::string
       header.msg_controllen = CMSG_SPACE(sizeof info);
     }
   }
-  if (queued_ == datagram_batch_size) co_await flush();
+  return queued_ == datagram_batch_size;
+}
+
+asio::awaitable<void> datagram_socket::send(const datagram& request, std::string_view prefix,
+                                            std::string_view payload) {
+  if (queue_reply(request, prefix, payload)) co_await flush();
 }
 
 asio::awaitable<void> datagram_socket::flush() {
