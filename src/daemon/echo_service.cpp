@@ -14,26 +14,6 @@
 
 namespace udpecho {
 
-asio::awaitable<void> serve_datagrams(echo_service* service, datagram_socket* socket) {
-  std::shared_ptr<const echo_settings> settings = service->settings_;
-  for (;;) {
-    // One datagram per iteration. Most come from the batch at hand by an ordinary call; the
-    // coroutine suspends only to send the batch's replies and read (or wait for) the next.
-    const datagram* request = socket->try_receive();
-    if (request == nullptr) {
-      request = co_await socket->receive();
-      // Settings change (on reload) only while this coroutine is suspended, and every reply
-      // queued with the old prefix has been sent by then: the old settings may go now.
-      if (settings != service->settings_) settings = service->settings_;
-      service->start_batch();
-    }
-    if (!service->admit(*request, *settings)) continue;
-    if (socket->queue_reply(*request, settings->reply_prefix, request->payload)) {
-      co_await socket->flush();
-    }
-  }
-}
-
 namespace {
 std::int64_t monotonic_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -124,6 +104,26 @@ bool echo_service::admit(const datagram& request, const echo_settings& settings)
     warn_unanswered(request, reply_size, max_payload);
   }
   return !request.truncated && !oversized;
+}
+
+asio::awaitable<void> serve_datagrams(echo_service* service, datagram_socket* socket) {
+  std::shared_ptr<const echo_settings> settings = service->settings_;
+  for (;;) {
+    // One datagram per iteration. Most come from the batch at hand by an ordinary call; the
+    // coroutine suspends only to send the batch's replies and read (or wait for) the next.
+    const datagram* request = socket->try_receive();
+    if (request == nullptr) {
+      request = co_await socket->receive();
+      // Settings change (on reload) only while this coroutine is suspended, and every reply
+      // queued with the old prefix has been sent by then: the old settings may go now.
+      if (settings != service->settings_) settings = service->settings_;
+      service->start_batch();
+    }
+    if (!service->admit(*request, *settings)) continue;
+    if (socket->queue_reply(*request, settings->reply_prefix, request->payload)) {
+      co_await socket->flush();
+    }
+  }
 }
 
 void echo_service::log_request(const datagram& request, const echo_settings& settings) {

@@ -102,13 +102,6 @@ void abuse_guard::learn_source(const datagram_facts& facts) {
   last_.valid = true;
 }
 
-bool abuse_guard::rate_allows(const hashed_prefix& prefix, nanoseconds now) {
-  const bool allowed = rate_.allow(prefix, now);
-  if (rate_.has_events()) log_rate_events(now);
-  if (!allowed) ++drops_.rate_limited;
-  return allowed;
-}
-
 void abuse_guard::denied(const datagram_facts& facts, const hashed_prefix& prefix,
                          nanoseconds now) {
   ++drops_.denied;

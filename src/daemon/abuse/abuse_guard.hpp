@@ -125,7 +125,12 @@ class abuse_guard {
   };
   void learn_source(const datagram_facts& facts);
   /// The rate limiter's verdict; counts the drop and logs limiting that started or stopped.
-  bool rate_allows(const hashed_prefix& prefix, nanoseconds now);
+  bool rate_allows(const hashed_prefix& prefix, nanoseconds now) {
+    const bool allowed = rate_.allow(prefix, now);
+    if (rate_.has_events()) log_rate_events(now);
+    if (!allowed) ++drops_.rate_limited;
+    return allowed;
+  }
   // Drops are rare next to answers: counting and logging them stays off the common path.
   [[gnu::cold]] void denied(const datagram_facts& facts, const hashed_prefix& prefix,
                             nanoseconds now);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string_view>
 
@@ -27,20 +28,20 @@ std::string_view describe(loop_rule rule);
 /// 0.0.0.0 and ::. `v4` says what is_v4_bytes(address) would.
 inline bool is_group_or_unspecified(const address_bytes& a, bool v4) {
   if (v4) {
-    const bool unspecified = a[12] == 0 && a[13] == 0 && a[14] == 0 && a[15] == 0;
+    std::uint32_t v4_address;  // in network order: a[12] is its first byte in memory
+    std::memcpy(&v4_address, a.data() + 12, 4);
     const bool multicast = (a[12] & 0xF0) == 0xE0;  // 224.0.0.0/4
-    const bool broadcast = a[12] == 0xFF && a[13] == 0xFF && a[14] == 0xFF && a[15] == 0xFF;
-    return unspecified || multicast || broadcast;
+    return v4_address == 0 || v4_address == 0xFFFFFFFFu || multicast;
   }
   return same_address(a, address_bytes{}) || a[0] == 0xFF;  // ::, ff00::/8
 }
 bool is_group_or_unspecified(const address_bytes& address);
 
-/// The first rule that `facts` breaks, or loop_rule::none. `own_ports` are the ports we listen
-/// on; an empty `reply_prefix` turns the bounce rule off (every payload starts with "").
-/// Inline: every datagram passes here, and nearly all pass every rule.
-inline loop_rule check_loop(const datagram_facts& facts, std::span<const std::uint16_t> own_ports,
-                            std::string_view reply_prefix) {
+/// The first rule about the datagram's source (port and address) that `facts` break, or
+/// loop_rule::none. `own_ports` are the ports we listen on. It depends on the source alone, so a
+/// caller may keep the answer for a run of datagrams from one peer.
+inline loop_rule check_source(const datagram_facts& facts,
+                              std::span<const std::uint16_t> own_ports) {
   // The inetd rules of OpenBSD and NetBSD: low ports are where chargen, echo, daytime and
   // friends answer, and 2049 is NFS, which answers junk with junk.
   if (facts.source_port < 1024 || facts.source_port == 2049) return loop_rule::source_port;
@@ -48,6 +49,13 @@ inline loop_rule check_loop(const datagram_facts& facts, std::span<const std::ui
     if (port == facts.source_port) return loop_rule::own_port;
   }
   if (is_group_or_unspecified(facts.source, facts.v4)) return loop_rule::source_address;
+  return loop_rule::none;
+}
+
+/// The first rule about where the datagram went and what it carries that `facts` break, or
+/// loop_rule::none. An empty `reply_prefix` turns the bounce rule off (every payload starts
+/// with "").
+inline loop_rule check_content(const datagram_facts& facts, std::string_view reply_prefix) {
   if (facts.destination_is_broadcast ||
       (facts.has_destination && is_group_or_unspecified(facts.destination))) {
     return loop_rule::destination_address;
@@ -58,6 +66,13 @@ inline loop_rule check_loop(const datagram_facts& facts, std::span<const std::ui
     return loop_rule::bounced_reply;
   }
   return loop_rule::none;
+}
+
+/// The first rule that `facts` break, or loop_rule::none: check_source(), then check_content().
+inline loop_rule check_loop(const datagram_facts& facts, std::span<const std::uint16_t> own_ports,
+                            std::string_view reply_prefix) {
+  const auto rule = check_source(facts, own_ports);
+  return rule != loop_rule::none ? rule : check_content(facts, reply_prefix);
 }
 
 }  // namespace udpecho
