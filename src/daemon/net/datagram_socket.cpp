@@ -262,7 +262,9 @@ asio::awaitable<const datagram*> datagram_socket::receive() {
       batches_without_wait_ = 0;
       // Idle: a good moment to give back what large datagrams made resident.
       if (large_slots_ != 0) release_large_slots();
-      co_await socket_.async_wait(asio::socket_base::wait_read, asio::use_awaitable);
+      // The queue was found empty just now, with no turn of the event loop since: the edge of
+      // the next datagram is still to come, so the wait needs no re-arming (readable_wait.hpp).
+      co_await socket_.async_wait_readable(asio::use_awaitable);
     }
     // The kernel wrote the lengths of the headers it filled last time; restore those only.
     for (std::size_t i = 0; i < filled_; ++i) {

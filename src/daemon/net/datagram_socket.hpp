@@ -19,6 +19,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "daemon/net/readable_wait.hpp"
+
 namespace udpecho {
 
 /// The largest UDP payload over IPv4 (65535 - 20 - 8) and over IPv6 without jumbograms (65535 - 8).
@@ -108,7 +110,7 @@ class datagram_socket {
   /// Gives back the pages large datagrams made resident, if it has not done so for a second.
   void release_large_slots();
 
-  asio::ip::udp::socket socket_;
+  readable_socket socket_;
   bool reply_from_destination_;
   std::unique_ptr<batch_buffers> buffers_;
   datagram* datagrams_;           // the batch, in buffers_
