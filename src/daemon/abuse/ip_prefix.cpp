@@ -1,9 +1,9 @@
 #include "daemon/abuse/ip_prefix.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <charconv>
 #include <cstring>
-#include <fmt/format.h>
 
 #include "common/endpoint.hpp"
 #include "common/escape.hpp"

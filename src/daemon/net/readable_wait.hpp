@@ -81,8 +81,8 @@ class readable_socket : public asio::ip::udp::socket {
   template <class Handler>
   void start(Handler handler) {
     auto& impl = impl_.get_implementation();
-    auto& reactor =
-        asio::use_service<asio::detail::reactor>(asio::query(get_executor(), asio::execution::context));
+    auto& reactor = asio::use_service<asio::detail::reactor>(
+        asio::query(get_executor(), asio::execution::context));
     auto* op = new operation<Handler>(std::move(handler));
     op->speculative = true;
     reactor.start_op(asio::detail::reactor::read_op, impl.socket_, impl.reactor_data_, op,

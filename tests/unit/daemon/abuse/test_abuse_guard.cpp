@@ -37,8 +37,9 @@ TEST_CASE("access control comes first, then loop rules, then the rate limit") {
   CHECK_FALSE(guard.admit(from("192.0.2.1", 19), own, reply_prefix, s).answer);
   CHECK(guard.admit(from("192.0.2.1", 40000), own, reply_prefix, s).answer);
   CHECK_FALSE(guard.admit(from("192.0.2.1", 40000), own, reply_prefix, s).answer);
-  CHECK_FALSE(guard.admit(from("::ffff:192.0.2.1", 40000, "server send data:x"), own,
-                          reply_prefix, s).answer);
+  CHECK_FALSE(
+      guard.admit(from("::ffff:192.0.2.1", 40000, "server send data:x"), own, reply_prefix, s)
+          .answer);
   const auto drops = guard.drops();
   CHECK(drops.denied == 1);
   CHECK(drops.loop[static_cast<std::size_t>(loop_rule::source_port)] == 1);
@@ -69,8 +70,7 @@ TEST_CASE("loop_protection = no answers what the rules would drop") {
   spdlog::set_level(spdlog::level::off);
   abuse_guard guard(settings("loop_protection = no\n"), 3);
   CHECK(guard.admit(from("192.0.2.1", 7), own, reply_prefix, s).answer);
-  CHECK(
-      guard.admit(from("192.0.2.1", 5002, "server send data:x"), own, reply_prefix, s).answer);
+  CHECK(guard.admit(from("192.0.2.1", 5002, "server send data:x"), own, reply_prefix, s).answer);
 }
 
 TEST_CASE("workers share the table; each applies the full rate to the prefixes steered to it") {

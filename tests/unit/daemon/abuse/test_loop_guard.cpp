@@ -16,7 +16,9 @@ datagram_facts from(const char* address, std::uint16_t port, std::string_view pa
   return facts_of(peer, payload);
 }
 
-loop_rule check(const datagram_facts& facts) { return check_loop(facts, own, prefix); }
+loop_rule check(const datagram_facts& facts) {
+  return check_loop(facts, own, prefix);
+}
 }  // namespace
 
 TEST_CASE("low source ports, port 0 and NFS are refused; ordinary ports are not") {
