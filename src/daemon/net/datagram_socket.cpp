@@ -174,7 +174,9 @@ datagram_socket::datagram_socket(asio::ip::udp::socket socket, bool reply_from_d
     : socket_(std::move(socket)),
       reply_from_destination_(reply_from_destination),
       buffers_(std::make_unique<batch_buffers>()),
-      datagrams_(buffers_->datagrams.data()) {
+      datagrams_(buffers_->datagrams.data()),
+      send_headers_(buffers_->send_headers.data()),
+      send_iov_(buffers_->send_iov.data()) {
   socket_.non_blocking(true);
   auto& b = *buffers_;
   // What stays the same from batch to batch is set once; recvmmsg() changes only the lengths.
@@ -200,7 +202,8 @@ void datagram_socket::close() {
   socket_.close(ignored);
 }
 
-void datagram_socket::decode(std::size_t index) {
+// Inline into receive(), its only caller, which runs it for every datagram.
+[[gnu::always_inline]] inline void datagram_socket::decode(std::size_t index) {
   auto& b = *buffers_;
   auto& header = b.receive_headers[index];
   auto& d = b.datagrams[index];
@@ -310,46 +313,33 @@ asio::awaitable<const datagram*> datagram_socket::receive() {
   }
 }
 
-bool datagram_socket::queue_reply(const datagram& request, std::string_view prefix,
-                                  std::string_view payload) {
-  auto& b = *buffers_;
-  const std::size_t index = queued_++;
-  auto& iov = b.send_iov[index];
-  iov[0] = {const_cast<char*>(prefix.data()), prefix.size()};
-  iov[1] = {const_cast<char*>(payload.data()), payload.size()};
-  auto& header = b.send_headers[index].msg_hdr;
-  header.msg_name = const_cast<sockaddr*>(request.peer.data());
-  header.msg_namelen = static_cast<socklen_t>(request.peer.size());
-  header.msg_control = nullptr;
-  header.msg_controllen = 0;
-  if (reply_from_destination_ && request.destination) {
-    auto* control = b.send_control[index].data();
-    header.msg_control = control;
-    header.msg_controllen = control_bytes;
-    cmsghdr* c = CMSG_FIRSTHDR(&header);
-    if (request.destination->is_v4()) {
-      in_pktinfo info{};
-      info.ipi_spec_dst.s_addr = htonl(request.destination->to_v4().to_uint());
-      c->cmsg_level = IPPROTO_IP;
-      c->cmsg_type = IP_PKTINFO;
-      c->cmsg_len = CMSG_LEN(sizeof info);
-      std::memcpy(CMSG_DATA(c), &info, sizeof info);
-      header.msg_controllen = CMSG_SPACE(sizeof info);
-    } else {
-      const auto v6 = request.destination->to_v6();
-      in6_pktinfo info{};
-      const auto bytes = v6.to_bytes();
-      std::memcpy(&info.ipi6_addr, bytes.data(), bytes.size());
-      // Link-local addresses are only meaningful with their interface.
-      info.ipi6_ifindex = v6.is_link_local() ? request.destination_ifindex : 0;
-      c->cmsg_level = IPPROTO_IPV6;
-      c->cmsg_type = IPV6_PKTINFO;
-      c->cmsg_len = CMSG_LEN(sizeof info);
-      std::memcpy(CMSG_DATA(c), &info, sizeof info);
-      header.msg_controllen = CMSG_SPACE(sizeof info);
-    }
+void datagram_socket::add_packet_info(std::size_t index, const datagram& request) {
+  auto& header = send_headers_[index].msg_hdr;
+  auto* control = buffers_->send_control[index].data();
+  header.msg_control = control;
+  header.msg_controllen = control_bytes;
+  cmsghdr* c = CMSG_FIRSTHDR(&header);
+  if (request.destination->is_v4()) {
+    in_pktinfo info{};
+    info.ipi_spec_dst.s_addr = htonl(request.destination->to_v4().to_uint());
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = IP_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof info);
+    std::memcpy(CMSG_DATA(c), &info, sizeof info);
+    header.msg_controllen = CMSG_SPACE(sizeof info);
+  } else {
+    const auto v6 = request.destination->to_v6();
+    in6_pktinfo info{};
+    const auto bytes = v6.to_bytes();
+    std::memcpy(&info.ipi6_addr, bytes.data(), bytes.size());
+    // Link-local addresses are only meaningful with their interface.
+    info.ipi6_ifindex = v6.is_link_local() ? request.destination_ifindex : 0;
+    c->cmsg_level = IPPROTO_IPV6;
+    c->cmsg_type = IPV6_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof info);
+    std::memcpy(CMSG_DATA(c), &info, sizeof info);
+    header.msg_controllen = CMSG_SPACE(sizeof info);
   }
-  return queued_ == datagram_batch_size;
 }
 
 asio::awaitable<void> datagram_socket::send(const datagram& request, std::string_view prefix,

@@ -90,7 +90,20 @@ class datagram_socket {
   /// Queues `prefix` + `payload` as one reply to `request`. Both views must stay valid until the
   /// next receive(); the payload normally points into the request itself. Returns true when the
   /// queue is full: flush() must then be awaited before the next reply is queued.
-  bool queue_reply(const datagram& request, std::string_view prefix, std::string_view payload);
+  /// Inline: it runs for every reply; only packet info for a wildcard socket is out of line.
+  bool queue_reply(const datagram& request, std::string_view prefix, std::string_view payload) {
+    const std::size_t index = queued_++;
+    auto& iov = send_iov_[index];
+    iov[0] = {const_cast<char*>(prefix.data()), prefix.size()};
+    iov[1] = {const_cast<char*>(payload.data()), payload.size()};
+    auto& header = send_headers_[index].msg_hdr;
+    header.msg_name = const_cast<sockaddr*>(request.peer.data());
+    header.msg_namelen = static_cast<socklen_t>(request.peer.size());
+    header.msg_control = nullptr;
+    header.msg_controllen = 0;
+    if (reply_from_destination_ && request.destination) add_packet_info(index, request);
+    return queued_ == datagram_batch_size;
+  }
 
   /// queue_reply(), and flush() when the queue is full.
   asio::awaitable<void> send(const datagram& request, std::string_view prefix,
@@ -107,6 +120,8 @@ class datagram_socket {
   struct batch_buffers;
 
   void decode(std::size_t index);
+  /// Makes reply `index` leave from the address `request` was sent to.
+  void add_packet_info(std::size_t index, const datagram& request);
   /// Gives back the pages large datagrams made resident, if it has not done so for a second.
   void release_large_slots();
 
@@ -114,6 +129,8 @@ class datagram_socket {
   bool reply_from_destination_;
   std::unique_ptr<batch_buffers> buffers_;
   datagram* datagrams_;           // the batch, in buffers_
+  mmsghdr* send_headers_;         // the replies' headers and data, in buffers_
+  std::array<iovec, 2>* send_iov_;
   std::size_t received_ = 0;      // datagrams in the current batch
   std::size_t next_ = 0;          // the next one receive() hands out
   std::size_t queued_ = 0;        // replies waiting for flush()
