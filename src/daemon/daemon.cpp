@@ -16,8 +16,10 @@
 #include "common/endpoint.hpp"
 #include "daemon/config.hpp"
 #include "daemon/echo_service.hpp"
+#include "daemon/log_event.hpp"
 #include "daemon/systemd/listen_fds.hpp"
 #include "daemon/net/listeners.hpp"
+#include "daemon/systemd/journal_sink.hpp"
 #include "daemon/systemd/logging.hpp"
 #include "daemon/reload.hpp"
 #include "daemon/systemd/sd_notify.hpp"
@@ -120,14 +122,17 @@ int run_daemon(const daemon_options& options) {
     return exit_ok;
   }
 
-  setup_logging(config.log_level);
+  setup_logging(config.log_level, options.log_to);
   if (!loaded.result.ok()) {
     for (const auto& error : loaded.result.errors) spdlog::error("{}", error);
     spdlog::critical("not started: the configuration has {} error{}", loaded.result.errors.size(),
                      loaded.result.errors.size() == 1 ? "" : "s");
     return exit_config;
   }
-  spdlog::info("udpechod {} starting; configuration from {}", UDPECHO_VERSION, loaded.source);
+  log_event(event_kind::start)
+      .add("UDPECHO_VERSION", std::string(UDPECHO_VERSION))
+      .write(spdlog::level::info, fmt::format("udpechod {} starting; configuration from {}",
+                                              UDPECHO_VERSION, loaded.source));
 
   asio::io_context io(1);
   // Handlers are in place before anything can announce readiness, so an early SIGTERM is a stop
@@ -181,8 +186,12 @@ int run_daemon(const daemon_options& options) {
   extra_workers.start();
 
   const auto served = service.endpoints().size();
-  spdlog::info("ready: serving {} socket{}{}", served, served == 1 ? "" : "s",
-               worker_count > 1 ? fmt::format(" with {} workers", worker_count) : "");
+  log_event(event_kind::ready)
+      .add("UDPECHO_SOCKETS", std::uint64_t{served})
+      .add("UDPECHO_WORKERS", std::uint64_t{worker_count})
+      .write(spdlog::level::info,
+             fmt::format("ready: serving {} socket{}{}", served, served == 1 ? "" : "s",
+                         worker_count > 1 ? fmt::format(" with {} workers", worker_count) : ""));
   manager.send("READY=1");
   service_status status(manager, [&service] {
     auto text = status_text(service.endpoints(), service.counters().datagrams,
@@ -205,8 +214,16 @@ int run_daemon(const daemon_options& options) {
     summary_totals totals;
     totals.add(service);
     extra_workers.add_to(totals);
-    spdlog::info("stopping on {}: {}", signal_number == SIGINT ? "SIGINT" : "SIGTERM",
-                 totals.format());
+    log_event stopping(event_kind::stop);
+    stopping.add("UDPECHO_SIGNAL", std::string(signal_number == SIGINT ? "SIGINT" : "SIGTERM"));
+    totals.add_fields(stopping);
+    // Records the journal did not take are counted where the journal can still be read.
+    const auto unsent = journal_records_dropped();
+    stopping.add("UDPECHO_JOURNAL_RECORDS_DROPPED", unsent);
+    stopping.write(spdlog::level::info,
+                   fmt::format("stopping on {}: {}{}",
+                               signal_number == SIGINT ? "SIGINT" : "SIGTERM", totals.format(),
+                               unsent ? fmt::format("; {} journal records dropped", unsent) : ""));
     for (std::size_t i = 0; i < extra_workers.size(); ++i) {
       if (i == 0) spdlog::info("worker 1 of {}: {}", worker_count, service.summary());
       spdlog::info("worker {} of {}: {}", i + 2, worker_count, extra_workers.summary(i));

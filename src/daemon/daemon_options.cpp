@@ -17,6 +17,9 @@ Options:
   -b, --bind LIST        comma-separated IPv4/IPv6 addresses to listen on (overrides 'bind')
   -p, --port PORT        UDP port, 0-65535; 0 lets the kernel choose (overrides 'port')
   -l, --log-level LEVEL  trace, debug, info, warning, error, critical or off (overrides 'log_level')
+  -T, --log-target TARGET
+                         journal (records with fields), stderr, or auto (the default: the
+                         journal when stderr is connected to it)
   -t, --check-config     check the config and the command line, print any errors, and exit
   -V, --version          print the version and exit
   -h, --help             print this help and exit
@@ -43,9 +46,9 @@ struct option_spec {
 };
 
 constexpr option_spec specs[] = {
-    {"config", 'c', true},     {"bind", 'b', true},          {"port", 'p', true},
-    {"log-level", 'l', true},  {"check-config", 't', false}, {"version", 'V', false},
-    {"help", 'h', false},
+    {"config", 'c', true},    {"bind", 'b', true},          {"port", 'p', true},
+    {"log-level", 'l', true}, {"check-config", 't', false}, {"version", 'V', false},
+    {"help", 'h', false},     {"log-target", 'T', true},
 };
 
 // Applies one option; returns the reason it is wrong, or an empty string.
@@ -64,6 +67,13 @@ std::string apply(daemon_options& options, const option_spec& spec, const std::s
       break;
     case 'l':
       options.log_level = parse_log_level(value, reason);
+      break;
+    case 'T':
+      if (auto target = parse_log_target(value)) {
+        options.log_to = *target;
+      } else {
+        reason = fmt::format("'{}' is not auto, journal or stderr", value);
+      }
       break;
     case 't':
       options.check_config = true;

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "daemon/systemd/logging.hpp"
+
 namespace udpecho {
 
 inline constexpr const char* default_config_path = "/etc/udpechod/udpechod.conf";
@@ -19,6 +21,7 @@ struct daemon_options {
   std::optional<std::vector<asio::ip::address>> bind;
   std::optional<std::uint16_t> port;
   std::optional<spdlog::level::level_enum> log_level;
+  log_target log_to = log_target::automatic;
   bool check_config = false;
   bool show_help = false;
   bool show_version = false;

@@ -71,7 +71,8 @@ void echo_service::start_batch() {
   log_warn_ = spdlog::should_log(spdlog::level::warn);
 }
 
-bool echo_service::admit(const datagram& request, const echo_settings& settings) {
+bool echo_service::admit(const datagram& request, const asio::ip::udp::endpoint& local,
+                         const echo_settings& settings) {
   // Every check below reads these facts; none derives them again.
   auto facts = facts_of(request.peer, request.payload);
   if (request.destination) {
@@ -79,6 +80,7 @@ bool echo_service::admit(const datagram& request, const echo_settings& settings)
   } else {
     facts.destination_is_broadcast = request.destination_is_broadcast;
   }
+  facts.reported_destination = &request.destination;
   ++counters_.datagrams;
   counters_.bytes_received += request.payload.size();
   peers_.add(facts);
@@ -99,15 +101,16 @@ bool echo_service::admit(const datagram& request, const echo_settings& settings)
   }
 
   // Lines are formatted only when the per-prefix log budget allows them.
-  if (log_info_ && guard_.may_log(verdict.prefix, now)) log_request(request, settings);
+  if (log_info_ && guard_.may_log(verdict.prefix, now)) log_request(request, local, settings);
   if ((request.truncated || oversized) && log_warn_ && guard_.may_warn(verdict.prefix, now)) {
-    warn_unanswered(request, reply_size, max_payload);
+    warn_unanswered(request, local, reply_size, max_payload);
   }
   return !request.truncated && !oversized;
 }
 
 asio::awaitable<void> serve_datagrams(echo_service* service, datagram_socket* socket) {
   std::shared_ptr<const echo_settings> settings = service->settings_;
+  const auto local = socket->local_endpoint();  // for log records; asked once, not per datagram
   for (;;) {
     // One datagram per iteration. Most come from the batch at hand by an ordinary call; the
     // coroutine suspends only to send the batch's replies and read (or wait for) the next.
@@ -119,28 +122,37 @@ asio::awaitable<void> serve_datagrams(echo_service* service, datagram_socket* so
       if (settings != service->settings_) settings = service->settings_;
       service->start_batch();
     }
-    if (!service->admit(*request, *settings)) continue;
+    if (!service->admit(*request, local, *settings)) continue;
     if (socket->queue_reply(*request, settings->reply_prefix, request->payload)) {
       co_await socket->flush();
     }
   }
 }
 
-void echo_service::log_request(const datagram& request, const echo_settings& settings) {
+void echo_service::log_request(const datagram& request, const asio::ip::udp::endpoint& local,
+                               const echo_settings& settings) {
   std::string preview;
   append_escaped(preview, request.payload, settings.log_payload_bytes);
-  spdlog::info("{} sent {} bytes: \"{}\"", format_endpoint(request.peer), request.payload.size(),
-               preview);
+  datagram_event(request.peer, request.destination.value_or(local.address()), local.port(),
+                 request.payload.size())
+      .write(spdlog::level::info, fmt::format("{} sent {} bytes: \"{}\"",
+                                              format_endpoint(request.peer),
+                                              request.payload.size(), preview));
 }
 
-void echo_service::warn_unanswered(const datagram& request, std::size_t reply_size,
-                                   std::size_t max_payload) {
+void echo_service::warn_unanswered(const datagram& request, const asio::ip::udp::endpoint& local,
+                                   std::size_t reply_size, std::size_t max_payload) {
+  auto event = drop_event("oversized", request.peer, request.destination.value_or(local.address()));
+  event.add(fields::local_port, std::uint64_t{local.port()});
   if (request.truncated) {
-    spdlog::warn("{}: datagram larger than the receive buffer; not answered",
-                 format_endpoint(request.peer));
+    event.write(spdlog::level::warn,
+                fmt::format("{}: datagram larger than the receive buffer; not answered",
+                            format_endpoint(request.peer)));
   } else {
-    spdlog::warn("{}: reply of {} bytes would exceed the largest UDP datagram ({}); not sent",
-                 format_endpoint(request.peer), reply_size, max_payload);
+    event.write(spdlog::level::warn,
+                fmt::format("{}: reply of {} bytes would exceed the largest UDP datagram ({}); "
+                            "not sent",
+                            format_endpoint(request.peer), reply_size, max_payload));
   }
 }
 
@@ -220,6 +232,22 @@ std::string summary_totals::format() const {
       counters.datagrams, counters.bytes_received, peers_saturated ? "at least " : "", peers,
       counters.replies, counters.bytes_sent, counters.oversized_replies, errors.receive_errors,
       errors.send_errors, format_drops(drops), rate_table_entries, rate_table_capacity);
+}
+
+void summary_totals::add_fields(log_event& event) const {
+  event.add("UDPECHO_DATAGRAMS", counters.datagrams)
+      .add("UDPECHO_BYTES_RECEIVED", counters.bytes_received)
+      .add("UDPECHO_PEERS", std::uint64_t{peers})
+      .add("UDPECHO_PEERS_SATURATED", std::uint64_t{peers_saturated})
+      .add("UDPECHO_REPLIES", counters.replies)
+      .add("UDPECHO_BYTES_SENT", counters.bytes_sent)
+      .add("UDPECHO_OVERSIZED_REPLIES", counters.oversized_replies)
+      .add("UDPECHO_TRUNCATED", counters.truncated)
+      .add("UDPECHO_RECEIVE_ERRORS", errors.receive_errors)
+      .add("UDPECHO_SEND_ERRORS", errors.send_errors);
+  add_drop_fields(event, drops);
+  event.add("UDPECHO_RATE_TABLE_ENTRIES", std::uint64_t{rate_table_entries})
+      .add("UDPECHO_RATE_TABLE_CAPACITY", std::uint64_t{rate_table_capacity});
 }
 
 std::string echo_service::summary() const {

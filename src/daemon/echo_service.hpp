@@ -12,6 +12,7 @@
 #include "daemon/abuse/abuse_guard.hpp"
 #include "daemon/net/datagram_socket.hpp"
 #include "daemon/abuse/peer_tally.hpp"
+#include "daemon/log_event.hpp"
 
 namespace udpecho {
 
@@ -48,6 +49,8 @@ struct summary_totals {
   void add(const echo_service& service);
   /// One line: datagrams, bytes, peers, replies, drops and errors.
   std::string format() const;
+  /// Every counter of format() as a field of its own: UDPECHO_DATAGRAMS, ...
+  void add_fields(log_event& event) const;
 };
 
 class echo_service {
@@ -89,12 +92,14 @@ class echo_service {
   /// Takes the clock reading and the log levels that the datagrams of a new batch share: they
   /// arrived together, and asking for each of them cost more than the rest of the echo.
   void start_batch();
-  /// Logs and counts one request; returns whether it gets a reply.
-  bool admit(const datagram& request, const echo_settings& settings);
+  /// Logs and counts one request to `local`; returns whether it gets a reply.
+  bool admit(const datagram& request, const asio::ip::udp::endpoint& local,
+             const echo_settings& settings);
   // The lines about a datagram, kept out of admit() so that its common path stays short.
-  [[gnu::cold]] void log_request(const datagram& request, const echo_settings& settings);
-  [[gnu::cold]] void warn_unanswered(const datagram& request, std::size_t reply_size,
-                                     std::size_t max_payload);
+  [[gnu::cold]] void log_request(const datagram& request, const asio::ip::udp::endpoint& local,
+                                 const echo_settings& settings);
+  [[gnu::cold]] void warn_unanswered(const datagram& request, const asio::ip::udp::endpoint& local,
+                                     std::size_t reply_size, std::size_t max_payload);
   /// Frees a socket whose coroutine has ended; returns whether retire() had closed it.
   bool release(const datagram_socket* socket);
 

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/endpoint.hpp"
+#include "daemon/log_event.hpp"
 #include "daemon/net/listeners.hpp"
 
 namespace udpecho {
@@ -24,8 +25,12 @@ bool apply_reload(const config_result& loaded, const std::string& source, runnin
                   asio::io_context& io, echo_service& service) {
   if (!loaded.ok()) {
     for (const auto& error : loaded.errors) spdlog::error("{}", error);
-    spdlog::error("reload failed: {} has {}; still serving with the previous configuration", source,
-                  plural(loaded.errors.size(), "error"));
+    log_event(event_kind::reload_failed)
+        .add("UDPECHO_ERRORS", std::uint64_t{loaded.errors.size()})
+        .write(spdlog::level::err,
+               fmt::format("reload failed: {} has {}; still serving with the previous "
+                           "configuration",
+                           source, plural(loaded.errors.size(), "error")));
     return false;
   }
   const auto& next = loaded.config;
@@ -46,7 +51,10 @@ bool apply_reload(const config_result& loaded, const std::string& source, runnin
         // A kept socket means the port did not change, so the new ones share it.
         opened = bind_sockets(io, plan.open, next.port);
       } catch (const bind_error& e) {
-        spdlog::error("reload failed: {}; still serving with the previous configuration", e.what());
+        log_event(event_kind::reload_failed)
+            .write(spdlog::level::err,
+                   fmt::format("reload failed: {}; still serving with the previous configuration",
+                               e.what()));
         return false;
       }
       for (const auto& address : plan.close) {
@@ -69,9 +77,11 @@ bool apply_reload(const config_result& loaded, const std::string& source, runnin
   // still confirmed.
   const auto summary =
       fmt::format("reloaded {}: serving {}", source, plural(service.endpoints().size(), "socket"));
-  if (next.log_level > spdlog::level::info) spdlog::info("{}", summary);
+  const auto reloaded = log_event(event_kind::reload)
+                            .add("UDPECHO_SOCKETS", std::uint64_t{service.endpoints().size()});
+  if (next.log_level > spdlog::level::info) reloaded.write(spdlog::level::info, summary);
   spdlog::default_logger()->set_level(next.log_level);
-  if (next.log_level <= spdlog::level::info) spdlog::info("{}", summary);
+  if (next.log_level <= spdlog::level::info) reloaded.write(spdlog::level::info, summary);
   const auto bind = running.config.bind;
   const auto port = running.config.port;
   running.config = next;

@@ -11,8 +11,8 @@ class CommandLineTest(harness.unittest.TestCase):
     def test_help_lists_every_option(self):
         result = run([UDPECHOD, "--help"])
         self.assertEqual(result.returncode, 0)
-        for option in ("--config", "--bind", "--port", "--log-level", "--check-config",
-                       "--version", "--help"):
+        for option in ("--config", "--bind", "--port", "--log-level", "--log-target",
+                       "--check-config", "--version", "--help"):
             self.assertIn(option, result.stdout)
         self.assertIn("78", result.stdout)
 
@@ -28,6 +28,7 @@ class CommandLineTest(harness.unittest.TestCase):
             ("--port", "70000"): "--port: '70000' is not a port (0-65535)",
             ("--bind", "localhost"): "--bind: 'localhost' is not an IPv4 or IPv6 address",
             ("--log-level", "loud"): "--log-level: 'loud' is not a log level",
+            ("--log-target", "syslog"): "--log-target: 'syslog' is not auto, journal or stderr",
             ("--help=yes",): "option '--help' takes no value",
             ("stray",): "unexpected argument 'stray'",
         }

@@ -22,6 +22,8 @@ PACKAGE = "udpecho"
 # has them there is nothing to enable, and no client to package.
 HAS_UNITS = os.path.exists(os.path.join(SOURCE_ROOT, "systemd", "udpechod.socket"))
 HAS_CLIENT = bool(os.environ.get("UDPECHO"))
+HAS_CATALOG = os.path.exists(os.path.join(SOURCE_ROOT, "systemd", "udpechod.catalog"))
+RATE_LIMIT_START_ID = "9506186ac903421088af99fdb8aadb74"  # src/daemon/systemd/message_ids.hpp
 INSIDE = "/srv/udpecho-deb"
 # A tiny UDP client run in the container's network namespace: one datagram, then the reply (hex),
 # "refused", or "silent".
@@ -140,6 +142,8 @@ class DebianPackage(harness.unittest.TestCase):
             "/usr/share/man/man1/udpecho.1.gz", "/usr/share/doc/udpecho/copyright",
             "/usr/share/doc/udpecho/changelog.gz",
         }
+        if HAS_CATALOG:
+            expected.add("/usr/lib/systemd/catalog/udpechod.catalog")
         if HAS_CLIENT:
             expected.add("/usr/bin/udpecho")
         units = {os.path.basename(f) for f in files if "/systemd/system/" in f}
@@ -189,6 +193,11 @@ class DebianPackage(harness.unittest.TestCase):
         self.assertEqual(echo("hello from the container"),
                          b"server send data:hello from the container")
         first_pid = unit("MainPID")
+
+        # systemd's dpkg trigger on /usr/lib/systemd/catalog indexed the catalog on install.
+        if HAS_CATALOG:
+            listed = box.run(["journalctl", "--list-catalog", RATE_LIMIT_START_ID]).stdout
+            self.assertIn("udpechod started rate limiting", listed)
 
         # The man pages are installed and readable with man(1).
         page = box.run(["man", "udpechod"]).stdout

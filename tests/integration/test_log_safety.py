@@ -29,13 +29,16 @@ class LogSafetyTest(harness.unittest.TestCase):
     def test_journal_format_has_priority_and_no_timestamp(self):
         # The daemon writes for the journal when $JOURNAL_STREAM names its stderr's device:inode,
         # as systemd sets it. The shell learns the pipe's identity, then becomes the daemon.
+        # --log-target=stderr keeps lines on that stream, "<N>"-prefixed, instead of native
+        # journal records (which the container test checks).
         script = 'JOURNAL_STREAM=$(stat -L -c "%d:%i" /proc/self/fd/2) exec "$@"'
         with harness.tempfile.TemporaryDirectory() as tmp:
             conf = os.path.join(tmp, "udpechod.conf")
             with open(conf, "w", encoding="utf-8") as f:
                 f.write("port = 0\n")
             with Daemon(binary="/bin/sh", config=None,
-                        args=["-c", script, "sh", harness.UDPECHOD, "--config", conf]) as d:
+                        args=["-c", script, "sh", harness.UDPECHOD, "--config", conf,
+                              "--log-target=stderr"]) as d:
                 exchange(d.address, HOSTILE)
                 d.wait_for(r'^<6>127\.0\.0\.1:\d+ sent 16 bytes: "a\\n<0>FORGED\\x1b\[31m"$')
                 self.assertEqual(d.stop(), 0)

@@ -17,18 +17,31 @@ import time
 import harness
 from systemd_container import Container
 
-# Sent from a host process inside the container's network namespace: one datagram, one reply.
+# Sent from a host process inside the container's network namespace: one datagram, one reply;
+# from the source address and port of argv[4] and argv[5] when given.
 CLIENT = r"""
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(float(sys.argv[3]))
+if len(sys.argv) > 5:
+    s.bind((sys.argv[4], int(sys.argv[5])))
 s.sendto(bytes.fromhex(sys.argv[2]), ("127.0.0.1", int(sys.argv[1])))
 try:
     print(s.recv(70000).hex())
 except socket.timeout:
     print("timeout")
 """
+# A bounded flood from one source address: argv[2] datagrams, no replies awaited.
+FLOOD = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[3], 0))
+for _ in range(int(sys.argv[2])):
+    s.sendto(b"flood", ("127.0.0.1", int(sys.argv[1])))
+"""
 PORT = 5002  # the shipped config's port, and the .socket's
+MESSAGE_IDS_HEADER = os.path.join(harness.SOURCE_ROOT, "src", "daemon", "systemd",
+                                  "message_ids.hpp")
 DYNAMIC_UIDS = range(61184, 65520)  # systemd's range for DynamicUser=
 
 
@@ -62,6 +75,16 @@ class SystemdContainerTest(harness.unittest.TestCase):
         with open(preset, "w", encoding="utf-8") as f:
             f.write("disable *\n")  # an empty /etc would otherwise enable all the host's services
         tmpfs = [os.path.dirname(binary)]
+        # The journal catalog as meson installs it, for journalctl --update-catalog inside.
+        catalogs = [os.path.join(root, name) for root, _, names in os.walk(dest)
+                    for name in names if name == "udpechod.catalog"]
+        self.assertEqual(len(catalogs), 1, f"installed catalogs: {catalogs}")
+        self.catalog = "/" + os.path.relpath(catalogs[0], dest)
+        self.assertIn(os.path.dirname(self.catalog),
+                      ("/usr/lib/systemd/catalog", "/usr/local/lib/systemd/catalog"),
+                      "journalctl reads catalogs from these two directories only")
+        if self.catalog.startswith("/usr/local/"):
+            tmpfs.append("/usr/local/lib")  # the host's /usr is read-only: room for the bind
         if config.startswith("/usr/"):
             tmpfs.append(os.path.dirname(os.path.dirname(config)))
         binds = [
@@ -70,6 +93,7 @@ class SystemdContainerTest(harness.unittest.TestCase):
             (self.paths["service"], "/etc/systemd/system/udpechod.service"),
             (self.paths["socket"], "/etc/systemd/system/udpechod.socket"),
             (preset, "/etc/systemd/system-preset/99-udpecho-test.preset"),
+            (catalogs[0], self.catalog),
         ]
         self.started = time.monotonic()
         self.machine = Container(f"udpecho-test-{os.getpid()}-{os.urandom(3).hex()}",
@@ -78,14 +102,34 @@ class SystemdContainerTest(harness.unittest.TestCase):
         self.machine.wait_booted()
         self.booted = time.monotonic()
 
-    def echo(self, payload, timeout=5):
+    def echo(self, payload, timeout=5, source=()):
         result = self.machine.run_in_network(
-            [sys.executable, "-c", CLIENT, str(PORT), payload.hex(), str(timeout)],
+            [sys.executable, "-c", CLIENT, str(PORT), payload.hex(), str(timeout),
+             *[str(part) for part in source]],
             timeout=timeout + 10)
         out = result.stdout.strip()
         self.assertNotEqual(out, "timeout", f"no reply to {payload!r} within {timeout}s")
         self.assertEqual(result.returncode, 0, result.stderr)
         return bytes.fromhex(out)
+
+    def records(self, *matches, unit="udpechod.service"):
+        """The journal entries of `unit` (all units for None) matching FIELD=VALUE, as dicts."""
+        argv = ["journalctl", "--no-pager", "-o", "json", *matches]
+        if unit:
+            argv[1:1] = ["-u", unit]
+        return [json.loads(line) for line in self.machine.run(argv).stdout.splitlines()
+                if line.startswith("{")]
+
+    def wait_records(self, *matches, unit="udpechod.service", what=None, timeout=20):
+        """Polls until some entry matches; returns the matching entries."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.records(*matches, unit=unit)
+            if found:
+                return found
+            self.assertLess(time.monotonic(), deadline,
+                            f"no journal entry for {what or ' '.join(matches)} in {timeout}s")
+            time.sleep(0.1)  # journald writes asynchronously; poll with a deadline
 
     def write_config(self, text):
         with open(self.config_on_host, "w", encoding="utf-8") as f:
@@ -102,6 +146,73 @@ class SystemdContainerTest(harness.unittest.TestCase):
                 return lines
             self.assertLess(time.monotonic(), deadline, f"no {pattern!r} after reload: {lines}")
             time.sleep(0.1)  # journald has no wait-for-line; poll with a deadline
+
+    def check_journal_fields(self):
+        """Native journal entries: fields per datagram, a hostile payload that adds none,
+        rate limiting by MESSAGE_ID, and the catalog's text under journalctl -x."""
+        m = self.machine
+        with open(MESSAGE_IDS_HEADER, encoding="utf-8") as f:
+            self.ids = dict(re.findall(r'(\w+) = "([0-9a-f]{32})"', f.read()))
+
+        # One datagram from 127.0.0.1 port 40123, found by its peer's fields.
+        self.assertEqual(self.echo(b"fields", source=("127.0.0.1", 40123)),
+                         b"server send data:fields")
+        [entry] = self.wait_records("UDPECHO_PEER_ADDRESS=127.0.0.1", "UDPECHO_PEER_PORT=40123")
+        print("report: journalctl -u udpechod UDPECHO_PEER_ADDRESS=127.0.0.1 "
+              "UDPECHO_PEER_PORT=40123 -o json: " + json.dumps(entry, sort_keys=True))
+        self.assertEqual((entry["UDPECHO_EVENT"], entry["UDPECHO_BYTES"]), ("datagram", "6"))
+        self.assertEqual((entry["UDPECHO_LOCAL_ADDRESS"], entry["UDPECHO_LOCAL_PORT"]),
+                         ("127.0.0.1", str(PORT)))
+        self.assertEqual(entry["MESSAGE"], '127.0.0.1:40123 sent 6 bytes: "fields"')
+        self.assertEqual((entry["PRIORITY"], entry["SYSLOG_IDENTIFIER"]), ("6", "udpechod"))
+        self.assertNotIn("MESSAGE_ID", entry)
+        self.assertNotIn("CODE_FILE", entry)
+        own = {name for name in entry if name.startswith("UDPECHO_") or not name.startswith("_")}
+
+        # A hostile payload: newlines that would start fields, a priority prefix, an escape
+        # sequence, bytes that are not UTF-8. The entry has the same fields, with our values.
+        hostile = (b"x\nUDPECHO_PEER_ADDRESS=192.0.2.99\nMESSAGE_ID=" + b"0" * 32
+                   + b"\n<0>\x1b[2J\xff\xfe\n")
+        self.echo(hostile, source=("127.0.0.1", 40124))
+        [bad] = self.wait_records("UDPECHO_PEER_PORT=40124")
+        self.assertEqual({name for name in bad
+                          if name.startswith("UDPECHO_") or not name.startswith("_")}, own)
+        self.assertEqual((bad["UDPECHO_PEER_ADDRESS"], bad["UDPECHO_BYTES"], bad["PRIORITY"]),
+                         ("127.0.0.1", str(len(hostile)), "6"))
+        self.assertNotIn("\n", bad["MESSAGE"])
+        self.assertNotIn("\x1b", bad["MESSAGE"])
+        self.assertIn(r"\nUDPECHO_PEER_ADDRESS=192.0.2.99\n", bad["MESSAGE"])
+        self.assertEqual(self.records("UDPECHO_PEER_ADDRESS=192.0.2.99", unit=None), [])
+
+        # A bounded flood from 127.0.9.1 (over the shipped rate_limit 100/s, burst 200) starts
+        # rate limiting of 127.0.9.0/24; quiet afterwards, it stops.
+        result = m.run_in_network([sys.executable, "-c", FLOOD, str(PORT), "1500", "127.0.9.1"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        [start] = self.wait_records(f"MESSAGE_ID={self.ids['rate_limit_start']}", unit=None,
+                                    what="the start of rate limiting")
+        print("report: journalctl MESSAGE_ID=" + self.ids["rate_limit_start"] + " -o json: "
+              + json.dumps(start, sort_keys=True))
+        self.assertEqual((start["UDPECHO_EVENT"], start["UDPECHO_PREFIX"], start["PRIORITY"]),
+                         ("rate_limit_start", "127.0.9.0/24", "4"))
+        [stop] = self.wait_records(f"MESSAGE_ID={self.ids['rate_limit_stop']}",
+                                   what="the end of rate limiting")
+        print("report: journalctl -u udpechod MESSAGE_ID=" + self.ids["rate_limit_stop"]
+              + " -o json: " + json.dumps(stop, sort_keys=True))
+        self.assertEqual((stop["UDPECHO_EVENT"], stop["UDPECHO_PREFIX"]),
+                         ("rate_limit_stop", "127.0.9.0/24"))
+        self.assertGreater(int(stop["UDPECHO_DROPPED"]), 0)
+
+        # The catalog, installed with the unit, explains the event under journalctl -x.
+        m.run(["journalctl", "--update-catalog"])
+        explained = m.run(["journalctl", "--no-pager", "-x", "-u", "udpechod",
+                           f"MESSAGE_ID={self.ids['rate_limit_start']}"]).stdout
+        for line in explained.splitlines():
+            print("report: journalctl -x: " + line)
+        # journalctl marks catalog lines with "-- " or, since systemd 246, "░░ ".
+        self.assertRegex(explained, r"(?m)^\S+ Subject: udpechod started rate limiting "
+                                    r"127\.0\.9\.0/24$")
+        self.assertRegex(explained, r"(?m)^\S+ Defined-By: udpecho$")
+        self.assertIn("rate_exempt", explained)
 
     def test_installed_unit_under_systemd(self):
         m = self.machine
@@ -142,6 +253,8 @@ class SystemdContainerTest(harness.unittest.TestCase):
                                                     str(r.get("MESSAGE")))]
         self.assertEqual([r["PRIORITY"] for r in hello], ["6"])
 
+        self.check_journal_fields()
+
         # reload applies a new reply_prefix.
         good = shipped.replace('reply_prefix = "server send data:"', 'reply_prefix = "reloaded:"')
         self.assertNotEqual(good, shipped)
@@ -157,6 +270,17 @@ class SystemdContainerTest(harness.unittest.TestCase):
         self.assertEqual(m.show(unit, "ActiveState")["ActiveState"], "active")
         self.assertEqual(self.echo(b"y"), b"reloaded:y")
         self.write_config(good)
+
+        # Both reloads are found by their event, not by their text.
+        reloads = self.records("UDPECHO_EVENT=reload")
+        self.assertEqual(len(reloads), 1, reloads)
+        self.assertTrue(reloads[0]["MESSAGE"].startswith("reloaded "), reloads)
+        self.assertEqual(reloads[0]["MESSAGE_ID"], self.ids["reload"])
+        failed = self.records("UDPECHO_EVENT=reload_failed")
+        self.assertEqual(len(failed), 1, failed)
+        self.assertTrue(failed[0]["MESSAGE"].startswith("reload failed: "), failed)
+        self.assertEqual((failed[0]["PRIORITY"], failed[0]["MESSAGE_ID"]),
+                         ("3", self.ids["reload_failed"]))
 
         # SIGKILL of the main process: systemd restarts it, and the echo works again.
         m.systemctl("kill", "--kill-whom=main", "--signal=SIGKILL", unit)
@@ -183,6 +307,13 @@ class SystemdContainerTest(harness.unittest.TestCase):
         stopped = m.show(unit, "Result", "ActiveState", "ExecMainStatus")
         self.assertEqual((stopped["Result"], stopped["ActiveState"], stopped["ExecMainStatus"]),
                          ("success", "inactive", "0"))
+        # The stop entry has the summary's counters as fields.
+        stop = self.records("UDPECHO_EVENT=stop")[-1]
+        self.assertEqual(stop["MESSAGE_ID"], self.ids["stop"])
+        self.assertEqual(stop["UDPECHO_SIGNAL"], "SIGTERM")
+        self.assertGreaterEqual(int(stop["UDPECHO_DATAGRAMS"]), 1)
+        self.assertIn("UDPECHO_DROPPED_RATE_LIMITED", stop)
+        self.assertEqual(stop["UDPECHO_JOURNAL_RECORDS_DROPPED"], "0")
 
         # Socket activation: with only the .socket started, the first datagram starts the
         # service and gets its reply.

@@ -17,6 +17,25 @@ std::uint64_t random_seed() {
 
 std::size_t rule_index(loop_rule rule) { return static_cast<std::size_t>(rule); }
 
+// UDPECHO_DROP_REASON for a loop rule.
+std::string_view drop_reason(loop_rule rule) {
+  switch (rule) {
+    case loop_rule::source_port:
+      return "loop_low_port";
+    case loop_rule::own_port:
+      return "loop_own_port";
+    case loop_rule::source_address:
+      return "loop_group_source";
+    case loop_rule::destination_address:
+      return "loop_group_destination";
+    case loop_rule::bounced_reply:
+      return "loop_prefix";
+    case loop_rule::none:
+      break;
+  }
+  return "loop";
+}
+
 constexpr std::array<loop_rule, 5> loop_rules{loop_rule::source_port, loop_rule::own_port,
                                               loop_rule::source_address,
                                               loop_rule::destination_address,
@@ -67,6 +86,20 @@ std::string format_drops(const drop_counters& drops) {
                      drops.log_lines_suppressed);
 }
 
+void add_drop_fields(log_event& event, const drop_counters& drops) {
+  event.add("UDPECHO_DROPPED_DENIED", drops.denied);
+  for (auto rule : loop_rules) {
+    // UDPECHO_DROPPED_LOOP_LOW_PORT, ...: the reason's name in capitals.
+    static constexpr std::array<std::string_view, 5> names{
+        "UDPECHO_DROPPED_LOOP_LOW_PORT", "UDPECHO_DROPPED_LOOP_OWN_PORT",
+        "UDPECHO_DROPPED_LOOP_GROUP_SOURCE", "UDPECHO_DROPPED_LOOP_GROUP_DESTINATION",
+        "UDPECHO_DROPPED_LOOP_PREFIX"};
+    event.add(names[rule_index(rule) - 1], drops.loop[rule_index(rule)]);
+  }
+  event.add("UDPECHO_DROPPED_RATE_LIMITED", drops.rate_limited)
+      .add("UDPECHO_LOG_LINES_SUPPRESSED", drops.log_lines_suppressed);
+}
+
 std::string format_drop_status(const drop_counters& drops) {
   return fmt::format("dropped {} denied, {} loop, {} rate-limited", drops.denied,
                      drops.loop_total(), drops.rate_limited);
@@ -106,7 +139,9 @@ void abuse_guard::denied(const datagram_facts& facts, const hashed_prefix& prefi
                          nanoseconds now) {
   ++drops_.denied;
   if (spdlog::should_log(spdlog::level::info) && problems_.allow(prefix, now)) {
-    spdlog::info("{}: not answered: denied by allow/deny", format_endpoint(*facts.peer));
+    drop_event("denied", *facts.peer, *facts.reported_destination)
+        .write(spdlog::level::info, fmt::format("{}: not answered: denied by allow/deny",
+                                                format_endpoint(*facts.peer)));
   }
 }
 
@@ -114,8 +149,20 @@ void abuse_guard::looped(const datagram_facts& facts, loop_rule rule, const hash
                          nanoseconds now) {
   ++drops_.loop[rule_index(rule)];
   if (spdlog::should_log(spdlog::level::warn) && problems_.allow(prefix, now)) {
-    spdlog::warn("{}: not answered: {} (loop protection)", format_endpoint(*facts.peer),
-                 describe(rule));
+    drop_event(drop_reason(rule), *facts.peer, *facts.reported_destination)
+        .write(spdlog::level::warn, fmt::format("{}: not answered: {} (loop protection)",
+                                                format_endpoint(*facts.peer), describe(rule)));
+  }
+}
+
+void abuse_guard::rate_limited(const datagram_facts& facts, const hashed_prefix& prefix,
+                               nanoseconds now) {
+  ++drops_.rate_limited;
+  // Each one at debug only: at the default level the start and stop lines tell the story.
+  if (spdlog::should_log(spdlog::level::debug) && problems_.allow(prefix, now)) {
+    drop_event("rate_limited", *facts.peer, *facts.reported_destination)
+        .write(spdlog::level::debug,
+               fmt::format("{}: not answered: rate-limited", format_endpoint(*facts.peer)));
   }
 }
 
@@ -123,17 +170,31 @@ void abuse_guard::log_rate_events(nanoseconds now) {
   for (const auto& event : rate_.take_events()) {
     if (!spdlog::should_log(spdlog::level::warn) || !events_.allow(event.prefix, now)) continue;
     const auto prefix = format_prefix(event.prefix);
+    const bool started = event.what == rate_event::kind::started;
+    log_event record(started ? event_kind::rate_limit_start : event_kind::rate_limit_stop);
+    record.add(fields::prefix, prefix);
     switch (event.what) {
       case rate_event::kind::started:
-        spdlog::warn("rate limiting {}: over {} datagrams/s (burst {}); not answering the excess",
-                     prefix, settings_.rate.rate, settings_.rate.burst);
+        record.add("UDPECHO_RATE_LIMIT", std::uint64_t{settings_.rate.rate})
+            .add("UDPECHO_RATE_BURST", std::uint64_t{settings_.rate.burst})
+            .write(spdlog::level::warn,
+                   fmt::format("rate limiting {}: over {} datagrams/s (burst {}); not answering "
+                               "the excess",
+                               prefix, settings_.rate.rate, settings_.rate.burst));
         break;
       case rate_event::kind::stopped:
-        spdlog::warn("rate limiting {} stopped: {} datagrams dropped", prefix, event.dropped);
+        record.add(fields::dropped, event.dropped)
+            .write(spdlog::level::warn,
+                   fmt::format("rate limiting {} stopped: {} datagrams dropped", prefix,
+                               event.dropped));
         break;
       case rate_event::kind::forgotten:
-        spdlog::warn("rate limiting {} stopped: {} datagrams dropped; forgotten to make room in "
-                     "the rate table", prefix, event.dropped);
+        record.add(fields::dropped, event.dropped)
+            .add("UDPECHO_FORGOTTEN", std::uint64_t{1})
+            .write(spdlog::level::warn,
+                   fmt::format("rate limiting {} stopped: {} datagrams dropped; forgotten to make "
+                               "room in the rate table",
+                               prefix, event.dropped));
         break;
     }
   }
@@ -143,7 +204,15 @@ void abuse_guard::tick(nanoseconds now) {
   rate_.sweep(now);
   if (rate_.has_events()) log_rate_events(now);
   for (auto* limiter : {&lines_, &problems_, &events_}) {
-    for (const auto& line : limiter->due_summaries(now)) spdlog::info("{}", line);
+    for (const auto& summary : limiter->due_summaries(now)) {
+      log_event record(event_kind::log_suppressed);
+      if (summary.prefix) {
+        record.add(fields::prefix, format_prefix(*summary.prefix));
+      } else {
+        record.add("UDPECHO_PREFIXES", summary.prefixes);
+      }
+      record.add(fields::suppressed, summary.lines).write(spdlog::level::info, summary.text());
+    }
   }
 }
 

@@ -16,6 +16,7 @@
 #include "daemon/abuse/loop_guard.hpp"
 #include "daemon/abuse/prefix_table.hpp"
 #include "daemon/abuse/rate_limiter.hpp"
+#include "daemon/log_event.hpp"
 
 namespace udpecho {
 
@@ -52,6 +53,9 @@ struct drop_counters {
 /// Every counter, for the stop summary: "dropped: 2 denied, 3 loop (1 source port below 1024 or
 /// 2049, ...), 40 rate-limited; 17 log lines suppressed".
 std::string format_drops(const drop_counters& drops);
+
+/// Every counter of format_drops() as a field of its own: UDPECHO_DROPPED_DENIED, ...
+void add_drop_fields(log_event& event, const drop_counters& drops);
 
 /// A short form for a status line (systemd's STATUS=): "dropped 2 denied, 3 loop, 40 limited".
 std::string format_drop_status(const drop_counters& drops);
@@ -93,7 +97,7 @@ class abuse_guard {
         return {false, prefix};
       }
     }
-    if (settings_.rate.rate != 0 && !last_.rate_exempt && !rate_allows(prefix, now)) {
+    if (settings_.rate.rate != 0 && !last_.rate_exempt && !rate_allows(facts, prefix, now)) {
       return {false, prefix};
     }
     return {true, prefix};
@@ -125,10 +129,10 @@ class abuse_guard {
   };
   void learn_source(const datagram_facts& facts);
   /// The rate limiter's verdict; counts the drop and logs limiting that started or stopped.
-  bool rate_allows(const hashed_prefix& prefix, nanoseconds now) {
+  bool rate_allows(const datagram_facts& facts, const hashed_prefix& prefix, nanoseconds now) {
     const bool allowed = rate_.allow(prefix, now);
     if (rate_.has_events()) log_rate_events(now);
-    if (!allowed) ++drops_.rate_limited;
+    if (!allowed) rate_limited(facts, prefix, now);
     return allowed;
   }
   // Drops are rare next to answers: counting and logging them stays off the common path.
@@ -136,6 +140,8 @@ class abuse_guard {
                             nanoseconds now);
   [[gnu::cold]] void looped(const datagram_facts& facts, loop_rule rule,
                             const hashed_prefix& prefix, nanoseconds now);
+  [[gnu::cold]] void rate_limited(const datagram_facts& facts, const hashed_prefix& prefix,
+                                  nanoseconds now);
   void log_rate_events(nanoseconds now);
 
   abuse_settings settings_;

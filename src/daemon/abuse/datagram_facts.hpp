@@ -10,14 +10,19 @@
 #include <asio/ip/udp.hpp>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string_view>
 
 #include "daemon/abuse/ip_prefix.hpp"
 
 namespace udpecho {
 
+inline const std::optional<asio::ip::address> no_destination;
+
 struct datagram_facts {
   const asio::ip::udp::endpoint* peer = nullptr;  // as the kernel reported it; for log lines
+  // The address packet info reported the datagram was sent to, if any; for log records.
+  const std::optional<asio::ip::address>* reported_destination = &no_destination;
   address_bytes source{};  // IPv4 and IPv4-mapped sources both as ::ffff:a.b.c.d
   bool v4 = false;         // the source is IPv4 (or IPv4-mapped)
   std::uint16_t source_port = 0;

@@ -11,11 +11,13 @@ double refilled(double tokens, double rate, double burst, std::int64_t elapsed_n
   return std::min(burst, tokens + static_cast<double>(elapsed_ns) * 1e-9 * rate);
 }
 
-std::string summary_line(std::uint64_t lines, std::string_view whom) {
+}  // namespace
+
+std::string suppression_summary::text() const {
+  const auto whom = prefix ? format_prefix(*prefix)
+                           : fmt::format("{} more prefix{}", prefixes, prefixes == 1 ? "" : "es");
   return fmt::format("{} log line{} suppressed for {}", lines, lines == 1 ? "" : "s", whom);
 }
-
-}  // namespace
 
 log_limiter::log_limiter(log_limit_settings settings, std::uint64_t seed)
     : settings_(settings), table_(settings.table_size, seed), total_tokens_(settings.total_burst) {}
@@ -63,8 +65,8 @@ bool log_limiter::decide(const hashed_prefix& prefix, nanoseconds now) {
   return false;
 }
 
-std::vector<std::string> log_limiter::due_summaries(nanoseconds now) {
-  std::vector<std::string> lines;
+std::vector<suppression_summary> log_limiter::due_summaries(nanoseconds now) {
+  std::vector<suppression_summary> lines;
   if (!started_ || now - last_summary_ < settings_.interval_ns) return lines;
   last_summary_ = now;
   std::uint64_t rest_lines = forgotten_lines_;
@@ -73,7 +75,7 @@ std::vector<std::string> log_limiter::due_summaries(nanoseconds now) {
   table_.for_each([&](const ip_prefix& prefix, bucket& b) {
     if (b.suppressed == 0) return;
     if (lines.size() < settings_.max_summaries) {
-      lines.push_back(summary_line(b.suppressed, format_prefix(prefix)));
+      lines.push_back({prefix, 1, b.suppressed});
     } else {
       rest_lines += b.suppressed;
       ++rest_prefixes;
@@ -81,8 +83,7 @@ std::vector<std::string> log_limiter::due_summaries(nanoseconds now) {
     b.suppressed = 0;
   });
   if (rest_prefixes > 0) {
-    lines.push_back(summary_line(
-        rest_lines, fmt::format("{} more prefix{}", rest_prefixes, rest_prefixes == 1 ? "" : "es")));
+    lines.push_back({std::nullopt, rest_prefixes, rest_lines});
   }
   return lines;
 }

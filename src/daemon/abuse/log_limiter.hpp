@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,16 @@ struct log_limit_settings {
   std::size_t table_size = 4096;  // prefixes remembered; the least recently seen is forgotten
   std::int64_t interval_ns = 10'000'000'000;  // how often suppression summaries are written
   std::size_t max_summaries = 10;  // per interval; further prefixes share one line
+};
+
+/// One "N log lines suppressed for PREFIX" line: for one prefix, or for `prefixes` more.
+struct suppression_summary {
+  std::optional<ip_prefix> prefix;  // empty: the line sums up `prefixes` prefixes
+  std::uint64_t prefixes = 1;
+  std::uint64_t lines = 0;
+
+  /// "20 log lines suppressed for 192.0.2.0/24", "897 log lines suppressed for 897 more prefixes"
+  std::string text() const;
 };
 
 class log_limiter {
@@ -49,7 +60,7 @@ class log_limiter {
   /// When an interval has passed since the last summaries: one line per prefix that had lines
   /// suppressed, "N log lines suppressed for PREFIX", at most max_summaries of them and then
   /// "N log lines suppressed for M more prefixes". Otherwise nothing.
-  std::vector<std::string> due_summaries(nanoseconds now);
+  std::vector<suppression_summary> due_summaries(nanoseconds now);
 
   /// Lines suppressed since the start.
   std::uint64_t suppressed_total() const { return suppressed_total_; }

@@ -12,6 +12,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "daemon/systemd/journal_sink.hpp"
+
 namespace udpecho {
 namespace {
 
@@ -48,12 +50,23 @@ bool stderr_is_journal(std::string_view journal_stream) {
   return journal_stream == fmt::format("{}:{}", st.st_dev, st.st_ino);
 }
 
-void setup_logging(spdlog::level::level_enum level) {
+std::optional<log_target> parse_log_target(std::string_view text) {
+  if (text == "auto") return log_target::automatic;
+  if (text == "journal") return log_target::journal;
+  if (text == "stderr") return log_target::standard_error;
+  return std::nullopt;
+}
+
+void setup_logging(spdlog::level::level_enum level, log_target target) {
   const char* journal_stream = std::getenv("JOURNAL_STREAM");
-  const bool to_journal = stderr_is_journal(journal_stream ? journal_stream : "");
+  const bool stderr_journal = stderr_is_journal(journal_stream ? journal_stream : "");
   spdlog::sink_ptr sink;
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
-  if (to_journal) {
+  if (target == log_target::journal || (target == log_target::automatic && stderr_journal)) {
+    // The journal stamps each record itself and keeps its fields; only the text goes as MESSAGE.
+    formatter->set_pattern("%v");
+    sink = std::make_shared<journal_sink>();
+  } else if (stderr_journal) {
     // journald stamps each line itself; the prefix carries the priority.
     formatter->add_flag<priority_flag>('*').set_pattern("%*%v");
     sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();

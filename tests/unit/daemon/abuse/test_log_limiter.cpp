@@ -31,7 +31,7 @@ TEST_CASE("one summary per prefix per interval, then quiet") {
   CHECK(limiter.due_summaries(now + 5 * s).empty());  // interval not over
   auto lines = limiter.due_summaries(now + 10 * s);
   REQUIRE(lines.size() == 1);
-  CHECK(lines[0] == "20 log lines suppressed for 192.0.2.0/24");
+  CHECK(lines[0].text() == "20 log lines suppressed for 192.0.2.0/24");
   CHECK(limiter.due_summaries(now + 21 * s).empty());  // nothing new suppressed
   limiter.allow(p, now + 22 * s);
   CHECK(limiter.due_summaries(now + 32 * s).empty());  // that line was written
@@ -51,8 +51,8 @@ TEST_CASE("many prefixes share a total budget and the summaries are capped") {
   CHECK(written == 100);
   auto lines = limiter.due_summaries(11 * s);
   REQUIRE(lines.size() == 4);
-  CHECK(lines[0].starts_with("1 log line suppressed for 198."));
-  CHECK(lines[3] == "897 log lines suppressed for 897 more prefixes");
+  CHECK(lines[0].text().starts_with("1 log line suppressed for 198."));
+  CHECK(lines[3].text() == "897 log lines suppressed for 897 more prefixes");
 }
 
 TEST_CASE("suppressions of prefixes the table forgot are still summarised") {
@@ -66,7 +66,7 @@ TEST_CASE("suppressions of prefixes the table forgot are still summarised") {
   limiter.allow(prefix("203.0.113.1"), s);  // pushes 192.0.2.0/24 out
   auto lines = limiter.due_summaries(20 * s);
   REQUIRE(lines.size() == 1);
-  CHECK(lines[0] == "1 log line suppressed for 1 more prefix");
+  CHECK(lines[0].text() == "1 log line suppressed for 1 more prefix");
 }
 
 TEST_CASE("a flood counts every suppressed line while lines about another prefix come between") {
