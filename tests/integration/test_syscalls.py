@@ -79,7 +79,8 @@ class PingPongSyscalls(unittest.TestCase):
             counts = count_syscalls(daemon, ROUND_TRIPS)
         writes = counts.pop("write", 0)
         per_trip = sum(counts.values()) / ROUND_TRIPS
-        detail = ", ".join(f"{name} {n}" for name, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+        by_count = sorted(counts.items(), key=lambda kv: -kv[1])
+        detail = ", ".join(f"{name} {n}" for name, n in by_count)
         print(f"report: system calls per ping-pong round trip: {per_trip:.2f} ({detail}; "
               f"plus {writes} log writes)")
         self.assertLessEqual(per_trip, LIMIT, detail)
