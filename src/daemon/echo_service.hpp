@@ -93,9 +93,17 @@ class echo_service {
  private:
   friend asio::awaitable<void> serve_datagrams(echo_service* service, datagram_socket* socket);
   friend asio::awaitable<void> maintain_guard(echo_service* service, asio::steady_timer* timer);
+  /// Takes the clock reading and the log levels that the datagrams of a new batch share: they
+  /// arrived together, and asking for each of them cost more than the rest of the echo.
+  void start_batch();
   /// Logs and counts one request to `local`; returns whether it gets a reply.
   bool admit(const datagram& request, const asio::ip::udp::endpoint& local,
              const echo_settings& settings);
+  // The lines about a datagram, kept out of admit() so that its common path stays short.
+  [[gnu::cold]] void log_request(const datagram& request, const asio::ip::udp::endpoint& local,
+                                 const echo_settings& settings);
+  [[gnu::cold]] void warn_unanswered(const datagram& request, const asio::ip::udp::endpoint& local,
+                                     std::size_t reply_size, std::size_t max_payload);
   /// Frees a socket whose coroutine has ended; returns whether retire() had closed it.
   bool release(const datagram_socket* socket);
 
@@ -108,6 +116,9 @@ class echo_service {
   abuse_guard guard_;
   std::vector<std::uint16_t> own_ports_;
   std::unique_ptr<asio::steady_timer> guard_timer_;
+  std::int64_t batch_time_ = 0;  // monotonic nanoseconds, read by start_batch()
+  bool log_info_ = true;         // spdlog's level allows info lines (as of start_batch())
+  bool log_warn_ = true;
 };
 
 }  // namespace udpecho
