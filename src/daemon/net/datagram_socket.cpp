@@ -236,8 +236,11 @@ void datagram_socket::close() {
       }
       // The kernel reports a local address other than the header's destination only when that
       // destination was not one of ours: a broadcast (or multicast) address. This holds for
-      // directed broadcasts (10.0.0.255 on a /24) as well as 255.255.255.255.
-      d.destination_is_broadcast = info.ipi_addr.s_addr != info.ipi_spec_dst.s_addr;
+      // directed broadcasts (10.0.0.255 on a /24) as well as 255.255.255.255. A datagram queued
+      // before packet info was turned on (one that woke a socket-activated service) carries an
+      // unset local address, 0.0.0.0: that says nothing about broadcast.
+      d.destination_is_broadcast =
+          info.ipi_spec_dst.s_addr != 0 && info.ipi_addr.s_addr != info.ipi_spec_dst.s_addr;
     } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
       in6_pktinfo info;
       std::memcpy(&info, CMSG_DATA(c), sizeof info);
