@@ -12,7 +12,7 @@
 #include <string_view>
 #include <system_error>
 
-#include "daemon/net/datagram_socket.hpp"
+#include "daemon/net/socket_options.hpp"
 
 namespace udpecho {
 namespace {
@@ -25,16 +25,6 @@ bool parse_number(std::string_view text, std::int64_t& value) {
 
 std::string os_reason() {
   return std::error_code(errno, std::generic_category()).message();
-}
-
-int socket_option(int fd, int name, const char* what) {
-  int value = 0;
-  socklen_t length = sizeof value;
-  if (getsockopt(fd, SOL_SOCKET, name, &value, &length) != 0) {
-    throw std::runtime_error(
-        fmt::format("descriptor {} passed by the service manager: {}: {}", fd, what, os_reason()));
-  }
-  return value;
 }
 
 }  // namespace
@@ -75,8 +65,8 @@ std::vector<asio::ip::udp::socket> adopt_listen_fds(asio::io_context& io, int co
       throw std::runtime_error(
           fmt::format("descriptor {} passed by the service manager: {}", fd, os_reason()));
     }
-    const int type = socket_option(fd, SO_TYPE, "SO_TYPE");
-    const int domain = socket_option(fd, SO_DOMAIN, "SO_DOMAIN");
+    const int type = socket_type(fd);
+    const int domain = socket_domain(fd);
     if (type != SOCK_DGRAM || (domain != AF_INET && domain != AF_INET6)) {
       throw std::runtime_error(fmt::format(
           "descriptor {} passed by the service manager is not a UDP socket; the .socket unit "
@@ -85,8 +75,7 @@ std::vector<asio::ip::udp::socket> adopt_listen_fds(asio::io_context& io, int co
     }
     asio::ip::udp::socket socket(io, domain == AF_INET ? asio::ip::udp::v4() : asio::ip::udp::v6(),
                                  fd);
-    socket.non_blocking(true);
-    if (socket.local_endpoint().address().is_unspecified()) enable_packet_info(socket);
+    prepare_inherited_socket(socket);
     sockets.push_back(std::move(socket));
   }
   return sockets;

@@ -1,0 +1,97 @@
+// The running daemon: one owner for the workers, their sockets and the configuration in force,
+// with start, reload and stop. Everything here runs on the control thread (signals, status);
+// the workers only ever get posted work.
+#pragma once
+
+#include <asio/ip/udp.hpp>
+#include <cstddef>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "daemon/config.hpp"
+#include "daemon/echo_service.hpp"
+#include "daemon/worker.hpp"
+
+namespace udpecho {
+
+/// Startup could not open or adopt the sockets; what() says why.
+class startup_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class server {
+ public:
+  server() = default;
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  /// Binds the configured addresses (or takes the sockets the service manager passed), opens one
+  /// socket per address for each worker and starts the workers. Throws startup_error.
+  void start(const daemon_config& config);
+
+  /// Applies a re-read configuration to every worker: settings, log level, `workers` (threads are
+  /// started or stopped) and bind/port (new sockets are bound before the old ones are retired).
+  /// All or nothing: on an error each reason is logged and the daemon serves on as before.
+  /// Returns whether it applied.
+  bool reload(const config_result& loaded, const std::string& source);
+
+  /// Stops every worker after it has answered what it read, then logs the summary, naming
+  /// `signal_name` (and each worker's share when there are several).
+  void stop(const char* signal_name);
+
+  /// The line for STATUS=: where it listens and what all workers have counted.
+  std::string status() const;
+
+  std::size_t workers() const { return workers_.size(); }
+  std::size_t sockets() const { return listeners_.size(); }
+  const daemon_config& config() const { return config_; }
+
+ private:
+  /// One address:port the daemon listens on; each worker has its own socket there.
+  struct listener {
+    asio::ip::udp::endpoint endpoint;
+    bool v6_only = false;
+  };
+  /// A socket bound for a worker but not yet handed to it, in bind order.
+  struct opened_socket {
+    std::size_t worker;  // index into workers_
+    listener where;
+    asio::ip::udp::socket socket;
+  };
+  using opened_sockets = std::vector<opened_socket>;
+
+  /// Takes the manager's sockets for worker 1; lowers `worker_count` to 1 when they cannot be
+  /// shared. Throws std::runtime_error.
+  void adopt_inherited_sockets(int count, std::size_t& worker_count, opened_sockets& opened);
+  /// Binds `addresses` on `port` for the workers [0, worker_count); with port 0 the kernel picks
+  /// one for the first and the others share it. Throws bind_error.
+  std::vector<listener> bind_listeners(const std::vector<asio::ip::address>& addresses,
+                                       std::uint16_t port, bool v6_only, std::size_t worker_count,
+                                       opened_sockets& opened);
+  /// Gives workers [first_worker, end) a socket on each of `listeners`. Throws bind_error.
+  void bind_for_workers(const std::vector<listener>& listeners, std::size_t first_worker,
+                        opened_sockets& opened);
+  /// Attaches the steering program for `count` workers to the group of each listener that got
+  /// new sockets and, when `kept_groups_too`, to the others as well.
+  static void steer(const std::vector<listener>& listeners, opened_sockets& opened,
+                    std::size_t count, const daemon_config& config, bool kept_groups_too);
+  /// The settings every worker gets, built once per start or reload.
+  static std::shared_ptr<const echo_settings> settings_for(const daemon_config& config,
+                                                           std::size_t worker_count,
+                                                           const std::vector<listener>& listeners);
+  /// Hands the opened sockets to their workers.
+  void hand_over(opened_sockets& opened);
+
+  daemon_config config_;  // in force; under socket activation, bind/port as configured at start
+  bool socket_activated_ = false;
+  std::size_t max_workers_ = max_workers;  // 1 when the manager's socket lacks SO_REUSEPORT
+  std::vector<listener> listeners_;
+  std::vector<std::unique_ptr<worker>> workers_;
+  echo_figures stopped_workers_;  // figures of workers a reload has stopped
+};
+
+}  // namespace udpecho
