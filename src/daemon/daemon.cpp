@@ -7,12 +7,11 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
-#include <filesystem>
 #include <fmt/format.h>
 #include <functional>
 #include <spdlog/spdlog.h>
 
-#include "daemon/config.hpp"
+#include "daemon/config_source.hpp"
 #include "daemon/server.hpp"
 #include "daemon/systemd/logging.hpp"
 #include "daemon/systemd/sd_notify.hpp"
@@ -21,33 +20,6 @@
 
 namespace udpecho {
 namespace {
-
-struct loaded_config {
-  config_result result;
-  std::string source;      // what the log says the settings came from
-  bool from_file = false;  // false: the built-in defaults
-};
-
-// The config file, or the built-in defaults when the default file does not exist; the command
-// line's overrides on top. Once the daemon runs on a file (`file_required`), a file that has
-// disappeared is an error, not a silent return to the defaults.
-loaded_config load_config(const daemon_options& options, bool file_required) {
-  loaded_config loaded;
-  std::error_code ignored;
-  if (!file_required && !options.config_path_given &&
-      !std::filesystem::exists(options.config_path, ignored)) {
-    loaded.source = fmt::format("built-in defaults ({} does not exist)", options.config_path);
-  } else {
-    loaded.result = load_config_file(options.config_path);
-    loaded.source = options.config_path;
-    loaded.from_file = true;
-  }
-  auto& config = loaded.result.config;
-  if (options.bind) config.bind = *options.bind;
-  if (options.port) config.port = *options.port;
-  if (options.log_level) config.log_level = *options.log_level;
-  return loaded;
-}
 
 int check_config(const loaded_config& loaded) {
   for (const auto& error : loaded.result.errors) fmt::print(stderr, "{}\n", error);

@@ -88,11 +88,11 @@ bool echo_service::admit(const datagram& request, const echo_settings& settings)
 }
 
 void echo_service::retire(const asio::ip::udp::endpoint* endpoint, std::size_t drain_batches,
-                          std::function<void()> closed) {
+                          bool hand_over, std::function<void()> closed) {
   for (auto& socket : sockets_) {
     if (socket->retiring()) continue;
     if (endpoint != nullptr && socket->local_endpoint() != *endpoint) continue;
-    socket->retire(drain_batches);
+    socket->retire(drain_batches, hand_over);
   }
   if (!closed) return;
   retirements_.push_back({endpoint ? std::optional(*endpoint) : std::nullopt, std::move(closed)});

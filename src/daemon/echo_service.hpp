@@ -64,7 +64,8 @@ class echo_service {
   /// read and up to `drain_batches` batches still queued, then its coroutine ends and it is closed
   /// and freed. Its error counts stay in figures().
   /// `closed` runs once they are all closed (at once when there are none).
-  void retire(const asio::ip::udp::endpoint* endpoint, std::size_t drain_batches,
+  /// `hand_over`: see datagram_socket::retire.
+  void retire(const asio::ip::udp::endpoint* endpoint, std::size_t drain_batches, bool hand_over,
               std::function<void()> closed = {});
 
   /// Sockets whose coroutines have not ended yet.

@@ -87,7 +87,7 @@ std::future<void> worker::retire(const asio::ip::udp::endpoint& endpoint) {
   auto closed = std::make_shared<std::promise<void>>();
   auto future = closed->get_future();
   run_on_worker([this, &endpoint, closed] {
-    service_.retire(&endpoint, retire_drain_batches, [closed] { closed->set_value(); });
+    service_.retire(&endpoint, retire_drain_batches, true, [closed] { closed->set_value(); });
   });
   return future;
 }
@@ -101,7 +101,7 @@ void worker::stop(std::size_t drain_batches) {
   // The loop ends by itself once the sockets' coroutines have answered what they read and the
   // timer is gone: nothing read is left unanswered.
   asio::post(io_, [this, drain_batches] {
-    service_.retire(nullptr, drain_batches);
+    service_.retire(nullptr, drain_batches, false);
     housekeeping_.cancel();
     keep_running_.reset();
   });

@@ -26,8 +26,8 @@ namespace udpecho {
 std::size_t resolve_worker_count(std::size_t configured);
 
 /// How many datagram batches a socket retired by a reload may still read from the kernel queue
-/// (see datagram_socket::retire): enough for a full receive buffer under load, and bounded.
-inline constexpr std::size_t retire_drain_batches = 64;
+/// (see datagram_socket::retire): enough for a full receive buffer of small datagrams, and bounded.
+inline constexpr std::size_t retire_drain_batches = 128;
 
 class worker {
  public:
@@ -46,8 +46,8 @@ class worker {
   void start();
   /// Hands a socket opened on io() to the worker; it serves it before this returns.
   void serve(std::unique_ptr<datagram_socket> socket);
-  /// Winds down the worker's sockets bound to `endpoint` (see echo_service::retire); the future
-  /// is ready once they are closed.
+  /// Winds down the worker's sockets bound to `endpoint`, whose sockets bound beside them take
+  /// over (see echo_service::retire); the future is ready once they are closed.
   std::future<void> retire(const asio::ip::udp::endpoint& endpoint);
   /// Datagrams the worker takes after this returns use these settings.
   void update(std::shared_ptr<const echo_settings> settings);

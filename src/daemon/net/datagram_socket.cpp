@@ -87,7 +87,8 @@ datagram_socket::datagram_socket(asio::ip::udp::socket socket, bool reply_from_d
 
 datagram_socket::~datagram_socket() = default;
 
-void datagram_socket::retire(std::size_t drain_batches) {
+void datagram_socket::retire(std::size_t drain_batches, bool hand_over) {
+  if (hand_over) stop_receiving_new(socket_);
   retiring_ = true;
   drain_batches_ = drain_batches;
   asio::error_code ignored;

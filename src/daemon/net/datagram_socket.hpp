@@ -73,7 +73,9 @@ class datagram_socket {
   /// Winds the socket down without losing what was read: receive() hands out the rest of the
   /// current batch, reads what the kernel still holds (up to `drain_batches` batches, no waiting),
   /// then returns null. A pending wait ends at once. Closing is left to whoever owns the socket.
-  void retire(std::size_t drain_batches);
+  /// With `hand_over`, the kernel stops queueing datagrams for it first, so that new ones go to
+  /// the sockets bound beside it and the drain loses nothing (see stop_receiving_new).
+  void retire(std::size_t drain_batches, bool hand_over);
   bool retiring() const { return retiring_; }
   void close();
 

@@ -90,6 +90,17 @@ void prepare_inherited_socket(asio::ip::udp::socket& socket) {
   if (socket.local_endpoint().address().is_unspecified()) enable_packet_info(socket);
 }
 
+void stop_receiving_new(asio::ip::udp::socket& socket) {
+  asio::error_code error;
+  auto self = socket.local_endpoint(error);
+  if (error) return;
+  if (self.address().is_unspecified()) {
+    self.address(self.address().is_v4() ? asio::ip::address(asio::ip::address_v4::loopback())
+                                         : asio::ip::address(asio::ip::address_v6::loopback()));
+  }
+  socket.connect(self, error);
+}
+
 bool steer_sources_to_workers(asio::ip::udp::socket& socket, std::size_t workers,
                               unsigned prefix_v4, unsigned prefix_v6) {
   // Classic BPF run on each datagram; it returns the index of the socket in the group. The data

@@ -46,6 +46,12 @@ int socket_domain(int descriptor);
 /// the receive buffer, non-blocking mode, packet info when bound to a wildcard address.
 void prepare_inherited_socket(asio::ip::udp::socket& socket);
 
+/// Makes the kernel queue no new datagram for this socket while it is drained: it is connected to
+/// its own address, which sends nothing, and the kernel then prefers the other sockets bound to
+/// the address for every other source. Only for a socket whose whole SO_REUSEPORT group goes: a
+/// connected member would turn off steering for its group. Best effort.
+void stop_receiving_new(asio::ip::udp::socket& socket);
+
 /// Attaches the steering program to the SO_REUSEPORT group `socket` belongs to: the group's
 /// sockets, in bind order, are workers 1..`workers`; each source prefix goes to one of them (see
 /// the top of this file). Replaces any program attached before. Returns false (and logs a warning)
