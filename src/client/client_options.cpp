@@ -6,6 +6,8 @@
 #include <string_view>
 
 #include "common/endpoint.hpp"
+#include "common/option_parser.hpp"
+#include "common/text.hpp"
 
 namespace udpecho {
 
@@ -67,37 +69,15 @@ std::string format_seconds(std::chrono::microseconds duration) {
 
 namespace {
 
-struct option_spec {
-  std::string_view long_name;  // empty when there is only a short form
-  char short_name;             // 0 when there is only a long form
-  bool takes_value;
-};
-
 constexpr option_spec specs[] = {
     {"", '4', false},     {"", '6', false},        {"timeout", 0, true},
     {"retries", 0, true}, {"count", 'c', true},    {"interval", 'i', true},
     {"size", 's', true},  {"version", 'V', false}, {"help", 'h', false},
 };
 
-std::string spec_name(const option_spec& spec) {
-  if (spec.long_name.empty()) return fmt::format("-{}", spec.short_name);
-  return fmt::format("--{}", spec.long_name);
-}
-
-template <typename Number>
-std::optional<Number> parse_number(const std::string& text, Number low, Number high) {
-  Number value{};
-  auto [stop, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || error != std::errc{} || stop != text.data() + text.size() || value < low ||
-      value > high) {
-    return std::nullopt;
-  }
-  return value;
-}
-
 // Applies one option; returns the reason it is wrong, or an empty string.
 std::string apply(client_options& options, const option_spec& spec, const std::string& value) {
-  const std::string name = spec_name(spec);
+  const std::string name = option_name(spec);
   if (spec.long_name == "timeout") {
     auto seconds = parse_seconds(value);
     if (!seconds || seconds->count() < 1000) {
@@ -138,20 +118,6 @@ std::string apply(client_options& options, const option_spec& spec, const std::s
   return {};
 }
 
-const option_spec* find_long(std::string_view name) {
-  for (const auto& spec : specs) {
-    if (!spec.long_name.empty() && spec.long_name == name) return &spec;
-  }
-  return nullptr;
-}
-
-const option_spec* find_short(char name) {
-  for (const auto& spec : specs) {
-    if (spec.short_name == name) return &spec;
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 client_options_result parse_client_options(const std::vector<std::string>& args) {
@@ -160,57 +126,18 @@ client_options_result parse_client_options(const std::vector<std::string>& args)
   std::vector<std::string> positional;
   bool interval_given = false;
   bool size_given = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    const option_spec* spec = nullptr;
-    std::optional<std::string> inline_value;
-    if (arg == "--") {
-      positional.insert(positional.end(), args.begin() + static_cast<long>(i) + 1, args.end());
-      break;
-    }
-    if (arg.starts_with("--")) {
-      std::string_view name = std::string_view(arg).substr(2);
-      if (auto equals = name.find('='); equals != std::string_view::npos) {
-        inline_value = std::string(name.substr(equals + 1));
-        name = name.substr(0, equals);
-      }
-      spec = find_long(name);
-    } else if (arg.size() >= 2 && arg[0] == '-') {
-      spec = find_short(arg[1]);
-      if (spec != nullptr && arg.size() > 2) {
-        if (!spec->takes_value) {
-          result.error = fmt::format("unknown option '{}'", arg);
-          return result;
-        }
-        inline_value = arg.substr(2);
-      }
-    } else {
-      positional.push_back(arg);
-      continue;
-    }
-    if (spec == nullptr) {
-      result.error = fmt::format("unknown option '{}'", arg);
-      return result;
-    }
-    std::string value;
-    if (spec->takes_value) {
-      if (inline_value) {
-        value = *inline_value;
-      } else if (i + 1 < args.size()) {
-        value = args[++i];
-      } else {
-        result.error = fmt::format("option '{}' needs a value", spec_name(*spec));
-        return result;
-      }
-    } else if (inline_value) {
-      result.error = fmt::format("option '{}' takes no value", spec_name(*spec));
-      return result;
-    }
-    interval_given |= spec->short_name == 'i';
-    size_given |= spec->short_name == 's';
-    result.error = apply(options, *spec, value);
-    if (!result.error.empty()) return result;
-  }
+  result.error = walk_command_line(
+      args, specs,
+      [&](const option_spec& spec, const std::string& value) {
+        interval_given |= spec.short_name == 'i';
+        size_given |= spec.short_name == 's';
+        return apply(options, spec, value);
+      },
+      [&](const std::string& argument) {
+        positional.push_back(argument);
+        return std::string();
+      });
+  if (!result.error.empty()) return result;
   if (positional.size() > 2) {
     result.error = fmt::format("unexpected argument '{}'", positional[2]);
     return result;

@@ -9,6 +9,7 @@
 
 #include "common/endpoint.hpp"
 #include "common/escape.hpp"
+#include "common/udp_limits.hpp"
 
 namespace udpecho {
 
@@ -65,7 +66,7 @@ bool echo_service::admit(const datagram& request, const echo_settings& settings)
   if (!guard_.admit(request, settings.own_ports, settings.reply_prefix, now)) return false;
 
   const std::size_t reply_size = settings.reply_prefix.size() + request.payload.size();
-  const bool oversized = reply_size > max_payload_to(request.peer);
+  const bool oversized = reply_size > max_payload_to(request.peer.address());
   if (oversized) {
     ++counters_.oversized_replies;
   } else {
@@ -82,7 +83,7 @@ bool echo_service::admit(const datagram& request, const echo_settings& settings)
   }
   if (oversized && spdlog::should_log(spdlog::level::warn) && guard_.may_warn(now)) {
     spdlog::warn("{}: reply of {} bytes would exceed the largest UDP datagram ({}); not sent",
-                 format_endpoint(request.peer), reply_size, max_payload_to(request.peer));
+                 format_endpoint(request.peer), reply_size, max_payload_to(request.peer.address()));
   }
   return !oversized;
 }

@@ -64,12 +64,6 @@ struct datagram_socket::batch_buffers {
   std::array<std::array<std::byte, control_bytes>, datagram_batch_size> send_control{};
 };
 
-std::size_t max_payload_to(const asio::ip::udp::endpoint& peer) {
-  const auto& address = peer.address();
-  const bool v4 = address.is_v4() || address.to_v6().is_v4_mapped();
-  return v4 ? max_udp_payload_v4 : max_udp_payload_v6;
-}
-
 datagram_socket::datagram_socket(asio::ip::udp::socket socket, bool reply_from_destination)
     : socket_(std::move(socket)),
       reply_from_destination_(reply_from_destination),

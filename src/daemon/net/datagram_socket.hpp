@@ -21,10 +21,6 @@
 
 namespace udpecho {
 
-/// The largest UDP payload over IPv4 (65535 - 20 - 8) and over IPv6 without jumbograms (65535 - 8).
-inline constexpr std::size_t max_udp_payload_v4 = 65507;
-inline constexpr std::size_t max_udp_payload_v6 = 65527;
-
 /// How many datagrams one recvmmsg()/sendmmsg() moves at most.
 inline constexpr std::size_t datagram_batch_size = 64;
 
@@ -43,9 +39,6 @@ struct socket_error_counters {
   std::uint64_t receive_errors = 0;  // ICMP errors queued on the socket, ENOMEM, ...
   std::uint64_t send_errors = 0;     // replies the kernel refused
 };
-
-/// The largest payload a datagram to `peer` may carry; IPv4-mapped peers get the IPv4 limit.
-std::size_t max_payload_to(const asio::ip::udp::endpoint& peer);
 
 class datagram_socket {
  public:

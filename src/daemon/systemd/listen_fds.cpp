@@ -12,16 +12,11 @@
 #include <string_view>
 #include <system_error>
 
+#include "common/text.hpp"
 #include "daemon/net/socket_options.hpp"
 
 namespace udpecho {
 namespace {
-
-bool parse_number(std::string_view text, std::int64_t& value) {
-  if (text.empty()) return false;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  return error == std::errc() && end == text.data() + text.size();
-}
 
 std::string os_reason() {
   return std::error_code(errno, std::generic_category()).message();
@@ -33,19 +28,19 @@ listen_fds_env parse_listen_fds(const char* listen_pid, const char* listen_fds,
                                 std::int64_t own_pid) {
   listen_fds_env result;
   if (listen_pid == nullptr || listen_fds == nullptr) return result;
-  std::int64_t pid = 0;
-  if (!parse_number(listen_pid, pid) || pid <= 0) {
+  const auto pid = parse_number<std::int64_t>(listen_pid, 1, INT64_MAX);
+  if (!pid) {
     result.error = fmt::format("LISTEN_PID='{}' is not a process ID", listen_pid);
     return result;
   }
-  if (pid != own_pid) return result;
-  std::int64_t count = 0;
+  if (*pid != own_pid) return result;
   // The ceiling only guards against nonsense; the manager passes what the .socket unit lists.
-  if (!parse_number(listen_fds, count) || count < 0 || count > 4096) {
+  const auto count = parse_number<int>(listen_fds, 0, 4096);
+  if (!count) {
     result.error = fmt::format("LISTEN_FDS='{}' is not a descriptor count", listen_fds);
     return result;
   }
-  result.count = static_cast<int>(count);
+  result.count = *count;
   return result;
 }
 

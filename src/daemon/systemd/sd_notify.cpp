@@ -1,5 +1,7 @@
 #include "daemon/systemd/sd_notify.hpp"
 
+#include "common/text.hpp"
+
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -15,12 +17,8 @@ namespace udpecho {
 namespace {
 
 std::optional<std::int64_t> parse_positive(const char* text) {
-  if (text == nullptr || *text == '\0') return std::nullopt;
-  const std::string_view view(text);
-  std::int64_t value = 0;
-  const auto [end, error] = std::from_chars(view.data(), view.data() + view.size(), value);
-  if (error != std::errc() || end != view.data() + view.size() || value <= 0) return std::nullopt;
-  return value;
+  if (text == nullptr) return std::nullopt;
+  return parse_number<std::int64_t>(text, 1, INT64_MAX);
 }
 
 }  // namespace
