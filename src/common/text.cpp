@@ -11,7 +11,9 @@ std::string_view trim(std::string_view text) {
   return text.substr(first, last - first + 1);
 }
 
-std::string quoted(std::string_view value) { return "'" + escape_bytes(value, 80) + "'"; }
+std::string quoted(std::string_view value) {
+  return "'" + escape_bytes(value, 80) + "'";
+}
 
 std::vector<std::string_view> split_list(std::string_view text) {
   std::vector<std::string_view> items;

@@ -1,7 +1,7 @@
 #include "daemon/config_source.hpp"
 
-#include <filesystem>
 #include <fmt/format.h>
+#include <filesystem>
 
 namespace udpecho {
 

@@ -2,14 +2,14 @@
 
 #include <unistd.h>
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
-#include <fmt/format.h>
 #include <functional>
-#include <spdlog/spdlog.h>
 
 #include "daemon/config_source.hpp"
 #include "daemon/server.hpp"
@@ -37,6 +37,21 @@ void on_each_signal(asio::signal_set& signals, std::function<void(int)> action) 
   });
 }
 
+int refuse_to_start(const config_result& result) {
+  for (const auto& error : result.errors) spdlog::error("{}", error);
+  spdlog::critical("not started: the configuration has {} error{}", result.errors.size(),
+                   result.errors.size() == 1 ? "" : "s");
+  return exit_config;
+}
+
+void announce_ready(const server& daemon, notifier& manager) {
+  const auto sockets = daemon.sockets();
+  const auto workers = daemon.workers();
+  spdlog::info("ready: serving {} socket{}{}", sockets, sockets == 1 ? "" : "s",
+               workers > 1 ? fmt::format(" with {} workers", workers) : "");
+  manager.send("READY=1");
+}
+
 std::chrono::microseconds monotonic_now() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now().time_since_epoch());
@@ -48,12 +63,7 @@ int run_daemon(const daemon_options& options) {
   const auto loaded = load_config(options, false);
   if (options.check_config) return check_config(loaded);
   setup_logging(loaded.result.config.log_level, options.log_to);
-  if (!loaded.result.ok()) {
-    for (const auto& error : loaded.result.errors) spdlog::error("{}", error);
-    spdlog::critical("not started: the configuration has {} error{}", loaded.result.errors.size(),
-                     loaded.result.errors.size() == 1 ? "" : "s");
-    return exit_config;
-  }
+  if (!loaded.result.ok()) return refuse_to_start(loaded.result);
   spdlog::info("udpechod {} starting; configuration from {}", UDPECHO_VERSION, loaded.source);
 
   // The workers serve datagrams; this thread handles signals and talks to the service manager.
@@ -70,14 +80,10 @@ int run_daemon(const daemon_options& options) {
     spdlog::critical("{}", e.what());
     return exit_socket_error;
   }
-  const auto sockets = daemon.sockets();
-  const auto workers = daemon.workers();
-  spdlog::info("ready: serving {} socket{}{}", sockets, sockets == 1 ? "" : "s",
-               workers > 1 ? fmt::format(" with {} workers", workers) : "");
-  manager.send("READY=1");
+  announce_ready(daemon, manager);
   service_status status(manager, [&daemon] { return daemon.status(); });
-  status.start(control, watchdog_interval(std::getenv("WATCHDOG_USEC"),
-                                          std::getenv("WATCHDOG_PID"), getpid()));
+  status.start(control, watchdog_interval(std::getenv("WATCHDOG_USEC"), std::getenv("WATCHDOG_PID"),
+                                          getpid()));
 
   // SIGHUP: the manager sees RELOADING=1, then READY=1 whatever the outcome, since a failed
   // reload leaves the daemon serving as before.

@@ -1,11 +1,11 @@
 #include "daemon/echo_service.hpp"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <chrono>
 #include <exception>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "common/endpoint.hpp"
 #include "common/escape.hpp"
@@ -41,7 +41,9 @@ void echo_service::update(std::shared_ptr<const echo_settings> settings) {
   guard_.configure(settings_->abuse);
 }
 
-void echo_service::tick() { guard_.tick(monotonic_ns()); }
+void echo_service::tick() {
+  guard_.tick(monotonic_ns());
+}
 
 void echo_service::serve(asio::io_context& io, std::unique_ptr<datagram_socket> socket) {
   auto* raw = socket.get();
@@ -78,8 +80,8 @@ bool echo_service::admit(const datagram& request, const echo_settings& settings)
   if (spdlog::should_log(spdlog::level::info) && guard_.may_log(now)) {
     std::string preview;
     append_escaped(preview, request.payload, settings.log_payload_bytes);
-    spdlog::info("{} sent {} bytes: \"{}\"", format_endpoint(request.peer),
-                 request.payload.size(), preview);
+    spdlog::info("{} sent {} bytes: \"{}\"", format_endpoint(request.peer), request.payload.size(),
+                 preview);
   }
   if (oversized && spdlog::should_log(spdlog::level::warn) && guard_.may_warn(now)) {
     spdlog::warn("{}: reply of {} bytes would exceed the largest UDP datagram ({}); not sent",

@@ -5,8 +5,8 @@
 #include <asio/io_context.hpp>
 #include <cstdint>
 #include <functional>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 

@@ -1,10 +1,11 @@
 #include "daemon/server.hpp"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <chrono>
 #include <future>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
+#include <optional>
 
 #include "common/endpoint.hpp"
 #include "daemon/net/listeners.hpp"
@@ -45,9 +46,10 @@ void server::start(const daemon_config& config) {
   try {
     if (activation.count > 0) {
       socket_activated_ = true;
-      spdlog::info("socket activation: serving {} passed by the service manager; bind and port "
-                   "in the configuration are ignored",
-                   plural(static_cast<std::size_t>(activation.count), "socket"));
+      spdlog::info(
+          "socket activation: serving {} passed by the service manager; bind and port "
+          "in the configuration are ignored",
+          plural(static_cast<std::size_t>(activation.count), "socket"));
       adopt_inherited_sockets(activation.count, count, opened);
     } else {
       const bool v6_only = wants_v6_only(config.bind);
@@ -79,9 +81,10 @@ void server::adopt_inherited_sockets(int count, std::size_t& worker_count, opene
     if (worker_count > 1 && !has_reuse_port(descriptor)) {
       // Sharing the one descriptor would wake every worker for each datagram and split each
       // source's traffic between them, which per-worker limits cannot allow for.
-      spdlog::warn("workers = {}, but the socket systemd passed is not SO_REUSEPORT; serving it "
-                   "with 1 worker (set ReusePort=yes in the socket unit to use all {})",
-                   worker_count, worker_count);
+      spdlog::warn(
+          "workers = {}, but the socket systemd passed is not SO_REUSEPORT; serving it "
+          "with 1 worker (set ReusePort=yes in the socket unit to use all {})",
+          worker_count, worker_count);
       worker_count = 1;
     }
     if (!has_reuse_port(descriptor)) max_workers_ = 1;
@@ -91,10 +94,9 @@ void server::adopt_inherited_sockets(int count, std::size_t& worker_count, opene
   }
 }
 
-std::vector<server::listener> server::bind_listeners(const std::vector<asio::ip::address>& addresses,
-                                                     std::uint16_t port, bool v6_only,
-                                                     std::size_t worker_count,
-                                                     opened_sockets& opened) {
+std::vector<server::listener> server::bind_listeners(
+    const std::vector<asio::ip::address>& addresses, std::uint16_t port, bool v6_only,
+    std::size_t worker_count, opened_sockets& opened) {
   std::vector<listener> bound;
   for (const auto& address : addresses) {
     for (std::size_t w = 0; w < worker_count; ++w) {
@@ -129,8 +131,8 @@ void server::steer(const std::vector<listener>& listeners, opened_sockets& opene
       if (o.where.endpoint == l.endpoint) last = &o.socket;
     }
     if (last != nullptr) {
-      if (count > 1) steer_sources_to_workers(*last, count, config.rate_prefix_v4,
-                                              config.rate_prefix_v6);
+      if (count > 1)
+        steer_sources_to_workers(*last, count, config.rate_prefix_v4, config.rate_prefix_v6);
     } else if (kept_groups_too) {
       steer_listener(l.endpoint, l.v6_only, count, config.rate_prefix_v4, config.rate_prefix_v6);
     }
@@ -140,8 +142,10 @@ void server::steer(const std::vector<listener>& listeners, opened_sockets& opene
 std::shared_ptr<const echo_settings> server::settings_for(const daemon_config& config,
                                                           std::size_t worker_count,
                                                           const std::vector<listener>& listeners) {
-  echo_settings settings{config.reply_prefix, config.log_payload_bytes,
-                         abuse_settings_from(config, static_cast<unsigned>(worker_count)), {}};
+  echo_settings settings{config.reply_prefix,
+                         config.log_payload_bytes,
+                         abuse_settings_from(config, static_cast<unsigned>(worker_count)),
+                         {}};
   for (const auto& l : listeners) {
     const auto port = l.endpoint.port();
     if (!std::count(settings.own_ports.begin(), settings.own_ports.end(), port)) {
@@ -159,78 +163,63 @@ void server::hand_over(opened_sockets& opened) {
   opened.clear();
 }
 
-bool server::reload(const config_result& loaded, const std::string& source) {
+std::optional<daemon_config> server::accept(const config_result& loaded,
+                                            const std::string& source) const {
   if (!loaded.ok()) {
     for (const auto& error : loaded.errors) spdlog::error("{}", error);
     spdlog::error("reload failed: {} has {}; still serving with the previous configuration", source,
                   plural(loaded.errors.size(), "error"));
-    return false;
+    return std::nullopt;
   }
   auto next = loaded.config;
   if (socket_activated_) {
     if (plan_rebind(config_.bind, config_.port, next.bind, next.port).changed) {
-      spdlog::info("reload: bind and port ignored; the sockets come from the service manager "
-                   "(socket activation)");
+      spdlog::info(
+          "reload: bind and port ignored; the sockets come from the service manager "
+          "(socket activation)");
     }
     next.bind = config_.bind;  // still what the sockets are, for the next comparison
     next.port = config_.port;
   }
-  const std::size_t old_count = workers_.size();
-  std::size_t new_count = resolve_worker_count(next.workers);
-  if (new_count > max_workers_) {
-    spdlog::warn("reload: workers = {}, but the socket systemd passed is not SO_REUSEPORT; "
-                 "serving it with {} (set ReusePort=yes in the socket unit)",
-                 new_count, plural(max_workers_, "worker"));
-    new_count = max_workers_;
-  }
-  const auto plan = plan_rebind(config_.bind, config_.port, next.bind, next.port);
+  return next;
+}
+
+std::size_t server::worker_count_for(const daemon_config& config) const {
+  const std::size_t count = resolve_worker_count(config.workers);
+  if (count <= max_workers_) return count;
+  spdlog::warn(
+      "reload: workers = {}, but the socket systemd passed is not SO_REUSEPORT; serving it with "
+      "{} (set ReusePort=yes in the socket unit)",
+      count, plural(max_workers_, "worker"));
+  return max_workers_;
+}
+
+std::vector<server::listener> server::bind_new_addresses(const rebind_plan& plan,
+                                                         const daemon_config& next,
+                                                         std::size_t worker_count,
+                                                         opened_sockets& opened) {
   const bool v6_only = wants_v6_only(next.bind);
-  std::vector<listener> kept;
-  std::vector<listener> closed;
-  for (const auto& l : listeners_) {
-    const bool stays = !plan.changed || contains(plan.keep, l.endpoint.address());
-    (stays ? kept : closed).push_back(l);
+  const std::uint16_t current_port = listeners_.empty() ? 0 : listeners_.front().endpoint.port();
+  if (next.port != 0 && next.port != current_port) {
+    for (const auto& address : plan.open) check_port_free({address, next.port}, v6_only);
   }
+  // SO_REUSEPORT lets these bind beside the sockets they replace, whatever the overlap.
+  return bind_listeners(plan.open, next.port, v6_only, worker_count, opened);
+}
 
-  // New workers exist from here on, but start only once everything is bound.
-  const auto provisional = settings_for(next, new_count, kept);
-  while (workers_.size() < new_count) {
-    workers_.push_back(
-        std::make_unique<worker>(static_cast<unsigned>(workers_.size() + 1), provisional));
-  }
-  opened_sockets opened;
-  std::vector<listener> added;
-  try {
-    if (plan.changed) {
-      const std::uint16_t current_port = listeners_.empty() ? 0 : listeners_.front().endpoint.port();
-      if (next.port != 0 && next.port != current_port) {
-        for (const auto& address : plan.open) check_port_free({address, next.port}, v6_only);
-      }
-      // SO_REUSEPORT lets these bind beside the sockets they replace, whatever the overlap.
-      added = bind_listeners(plan.open, next.port, v6_only, new_count, opened);
-    }
-    bind_for_workers(kept, old_count, opened);
-  } catch (const bind_error& e) {
-    opened.clear();
-    while (workers_.size() > old_count) workers_.pop_back();  // never started
-    spdlog::error("reload failed: {}; still serving with the previous configuration", e.what());
-    return false;
-  }
-
-  std::vector<listener> listeners = kept;
-  listeners.insert(listeners.end(), added.begin(), added.end());
-  const bool steering_changed = new_count != old_count || !same_steering(next, config_);
-  steer(listeners, opened, new_count,
-        next, steering_changed && (old_count > 1 || new_count > 1));
-  const auto settings = settings_for(next, new_count, listeners);
-
-  // The program no longer picks the sockets of workers beyond the new count, so they answer what
-  // their queues hold and end.
-  while (workers_.size() > new_count) {
+void server::stop_workers_beyond(std::size_t count) {
+  // The steering program no longer picks their sockets, so they answer what their queues hold
+  // and end.
+  while (workers_.size() > count) {
     workers_.back()->stop(retire_drain_batches);
     stopped_workers_ += workers_.back()->figures();
     workers_.pop_back();
   }
+}
+
+void server::switch_sockets(const std::shared_ptr<const echo_settings>& settings,
+                            const std::vector<listener>& closed, opened_sockets& opened,
+                            std::size_t first_new_worker) {
   std::vector<std::future<void>> retired;
   for (auto& w : workers_) {
     w->update(settings);
@@ -238,7 +227,7 @@ bool server::reload(const config_result& loaded, const std::string& source) {
     for (const auto& l : closed) retired.push_back(w->retire(l.endpoint));
   }
   hand_over(opened);
-  for (std::size_t i = old_count; i < workers_.size(); ++i) workers_[i]->start();
+  for (std::size_t i = first_new_worker; i < workers_.size(); ++i) workers_[i]->start();
   // A retired socket answers what it has read and drains a bounded amount first; once it is
   // closed, its address is free and its port refuses.
   for (auto& closing : retired) {
@@ -247,35 +236,81 @@ bool server::reload(const config_result& loaded, const std::string& source) {
       break;
     }
   }
-  for (const auto& l : closed) spdlog::info("stopped listening on {}", format_endpoint(l.endpoint));
-  for (const auto& l : added) spdlog::info("listening on {}", format_endpoint(l.endpoint));
-  if (new_count != old_count) {
-    spdlog::info("reload: {} instead of {}", plural(new_count, "worker"), old_count);
-  }
-  // Keep the order of the bind list, so that STATUS= reads like the config.
+}
+
+void server::keep_in_bind_order(const std::vector<asio::ip::address>& bind,
+                                const std::vector<listener>& listeners) {
+  // So that STATUS= reads like the config.
   listeners_.clear();
-  for (const auto& address : next.bind) {
+  for (const auto& address : bind) {
     for (const auto& l : listeners) {
       if (l.endpoint.address() == address) listeners_.push_back(l);
     }
   }
   for (const auto& l : listeners) {
-    if (!contains(next.bind, l.endpoint.address())) listeners_.push_back(l);  // socket activation
+    if (!contains(bind, l.endpoint.address())) listeners_.push_back(l);  // socket activation
   }
+}
 
+void server::confirm_reload(const std::string& source, spdlog::level::level_enum level) const {
   // The new level applies before the confirmation, which the workers' lines may follow at once.
   // The confirmation is said at info under whichever of the two levels shows it, so a reload to a
   // quieter level is still confirmed.
   auto logger = spdlog::default_logger();
-  const bool confirm = logger->should_log(spdlog::level::info) ||
-                       next.log_level <= spdlog::level::info;
-  logger->set_level(next.log_level);
-  if (confirm) {
-    auto at_info = logger->clone(logger->name());
-    at_info->set_level(spdlog::level::info);
-    at_info->info("reloaded {}: serving {}", source, plural(listeners_.size(), "socket"));
+  const bool confirm = logger->should_log(spdlog::level::info) || level <= spdlog::level::info;
+  logger->set_level(level);
+  if (!confirm) return;
+  auto at_info = logger->clone(logger->name());
+  at_info->set_level(spdlog::level::info);
+  at_info->info("reloaded {}: serving {}", source, plural(listeners_.size(), "socket"));
+}
+
+bool server::reload(const config_result& loaded, const std::string& source) {
+  const auto next = accept(loaded, source);
+  if (!next) return false;
+  const std::size_t old_count = workers_.size();
+  const std::size_t new_count = worker_count_for(*next);
+  const auto plan = plan_rebind(config_.bind, config_.port, next->bind, next->port);
+  std::vector<listener> kept;
+  std::vector<listener> closed;
+  for (const auto& l : listeners_) {
+    const bool stays = !plan.changed || contains(plan.keep, l.endpoint.address());
+    (stays ? kept : closed).push_back(l);
   }
-  config_ = next;
+
+  // New workers exist from here on, but start only once everything is bound.
+  const auto provisional = settings_for(*next, new_count, kept);
+  while (workers_.size() < new_count) {
+    workers_.push_back(
+        std::make_unique<worker>(static_cast<unsigned>(workers_.size() + 1), provisional));
+  }
+  opened_sockets opened;
+  std::vector<listener> added;
+  try {
+    if (plan.changed) added = bind_new_addresses(plan, *next, new_count, opened);
+    bind_for_workers(kept, old_count, opened);
+  } catch (const bind_error& e) {
+    opened.clear();
+    while (workers_.size() > old_count) workers_.pop_back();  // never started
+    spdlog::error("reload failed: {}; still serving with the previous configuration", e.what());
+    return false;
+  }
+
+  auto listeners = kept;
+  listeners.insert(listeners.end(), added.begin(), added.end());
+  const bool steering_changed = new_count != old_count || !same_steering(*next, config_);
+  steer(listeners, opened, new_count, *next, steering_changed && (old_count > 1 || new_count > 1));
+  stop_workers_beyond(new_count);
+  switch_sockets(settings_for(*next, new_count, listeners), closed, opened, old_count);
+
+  for (const auto& l : closed) spdlog::info("stopped listening on {}", format_endpoint(l.endpoint));
+  for (const auto& l : added) spdlog::info("listening on {}", format_endpoint(l.endpoint));
+  if (new_count != old_count) {
+    spdlog::info("reload: {} instead of {}", plural(new_count, "worker"), old_count);
+  }
+  keep_in_bind_order(next->bind, listeners);
+  confirm_reload(source, next->log_level);
+  config_ = *next;
   return true;
 }
 

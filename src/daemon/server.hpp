@@ -3,15 +3,18 @@
 // the workers only ever get posted work.
 #pragma once
 
+#include <spdlog/common.h>
 #include <asio/ip/udp.hpp>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "daemon/config.hpp"
 #include "daemon/echo_service.hpp"
+#include "daemon/net/listeners.hpp"
 #include "daemon/worker.hpp"
 
 namespace udpecho {
@@ -85,6 +88,25 @@ class server {
                                                            const std::vector<listener>& listeners);
   /// Hands the opened sockets to their workers.
   void hand_over(opened_sockets& opened);
+
+  // The steps of reload(), in order.
+  /// The config to apply, or none when it has errors (each logged).
+  std::optional<daemon_config> accept(const config_result& loaded, const std::string& source) const;
+  /// `workers` of `config`, at most what the sockets allow.
+  std::size_t worker_count_for(const daemon_config& config) const;
+  /// Binds the addresses a reload adds (checking a new port is free first). Throws bind_error.
+  std::vector<listener> bind_new_addresses(const rebind_plan& plan, const daemon_config& next,
+                                           std::size_t worker_count, opened_sockets& opened);
+  void stop_workers_beyond(std::size_t count);
+  /// New settings to every worker, retires the `closed` listeners' sockets, serves the opened
+  /// ones and starts workers from `first_new_worker` on; waits until the retired ones are closed.
+  void switch_sockets(const std::shared_ptr<const echo_settings>& settings,
+                      const std::vector<listener>& closed, opened_sockets& opened,
+                      std::size_t first_new_worker);
+  void keep_in_bind_order(const std::vector<asio::ip::address>& bind,
+                          const std::vector<listener>& listeners);
+  /// Applies the log level and logs "reloaded SOURCE: serving N sockets".
+  void confirm_reload(const std::string& source, spdlog::level::level_enum level) const;
 
   daemon_config config_;  // in force; under socket activation, bind/port as configured at start
   bool socket_activated_ = false;

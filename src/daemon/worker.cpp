@@ -2,6 +2,7 @@
 
 #include <sched.h>
 
+#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -10,7 +11,6 @@
 #include <asio/use_awaitable.hpp>
 #include <chrono>
 #include <exception>
-#include <spdlog/spdlog.h>
 
 #include "daemon/config.hpp"
 
@@ -43,7 +43,9 @@ worker::worker(unsigned number, std::shared_ptr<const echo_settings> settings)
       service_(std::move(settings)),
       housekeeping_(io_) {}
 
-worker::~worker() { stop(); }
+worker::~worker() {
+  stop();
+}
 
 void worker::start() {
   asio::co_spawn(io_, keep_house(this), asio::detached);

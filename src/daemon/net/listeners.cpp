@@ -33,8 +33,8 @@ asio::ip::udp::socket open_bound_socket(asio::io_context& io,
     if (endpoint.address().is_unspecified()) enable_packet_info(socket);
     set_non_blocking(socket);
   } catch (const std::system_error& e) {
-    throw bind_error(fmt::format("cannot listen on {}: {}", format_endpoint(endpoint),
-                                 e.code().message()));
+    throw bind_error(
+        fmt::format("cannot listen on {}: {}", format_endpoint(endpoint), e.code().message()));
   }
   return socket;
 }
@@ -47,8 +47,8 @@ void check_port_free(const asio::ip::udp::endpoint& endpoint, bool v6_only) {
     if (endpoint.address().is_v6()) set_v6_only(probe, v6_only);
     probe.bind(endpoint);
   } catch (const std::system_error& e) {
-    throw bind_error(fmt::format("cannot listen on {}: {}", format_endpoint(endpoint),
-                                 e.code().message()));
+    throw bind_error(
+        fmt::format("cannot listen on {}: {}", format_endpoint(endpoint), e.code().message()));
   }
 }
 

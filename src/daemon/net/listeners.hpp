@@ -29,8 +29,9 @@ bool wants_v6_only(const std::vector<asio::ip::address>& bind);
 asio::ip::udp::socket open_bound_socket(asio::io_context& io,
                                         const asio::ip::udp::endpoint& endpoint, bool v6_only);
 
-/// Throws bind_error when something other than udpechod's own sockets holds `endpoint`: SO_REUSEPORT
-/// would otherwise let a second udpechod share the port silently. Binds and closes a plain socket.
+/// Throws bind_error when something other than udpechod's own sockets holds `endpoint`:
+/// SO_REUSEPORT would otherwise let a second udpechod share the port silently. Binds and closes a
+/// plain socket.
 void check_port_free(const asio::ip::udp::endpoint& endpoint, bool v6_only);
 
 /// Attaches the steering program for `workers` (see steer_sources_to_workers) to the SO_REUSEPORT

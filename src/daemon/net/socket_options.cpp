@@ -4,11 +4,11 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <spdlog/spdlog.h>
 #include <system_error>
 
 namespace udpecho {
@@ -76,13 +76,21 @@ void set_v6_only(asio::ip::udp::socket& socket, bool v6_only) {
           "setsockopt(IPV6_V6ONLY)");
 }
 
-bool is_v6_only(int descriptor) { return get_int(descriptor, IPPROTO_IPV6, IPV6_V6ONLY) > 0; }
+bool is_v6_only(int descriptor) {
+  return get_int(descriptor, IPPROTO_IPV6, IPV6_V6ONLY) > 0;
+}
 
-void set_non_blocking(asio::ip::udp::socket& socket) { socket.non_blocking(true); }
+void set_non_blocking(asio::ip::udp::socket& socket) {
+  socket.non_blocking(true);
+}
 
-int socket_type(int descriptor) { return get_int(descriptor, SOL_SOCKET, SO_TYPE); }
+int socket_type(int descriptor) {
+  return get_int(descriptor, SOL_SOCKET, SO_TYPE);
+}
 
-int socket_domain(int descriptor) { return get_int(descriptor, SOL_SOCKET, SO_DOMAIN); }
+int socket_domain(int descriptor) {
+  return get_int(descriptor, SOL_SOCKET, SO_DOMAIN);
+}
 
 void prepare_inherited_socket(asio::ip::udp::socket& socket) {
   set_receive_buffer(socket);
@@ -96,7 +104,7 @@ void stop_receiving_new(asio::ip::udp::socket& socket) {
   if (error) return;
   if (self.address().is_unspecified()) {
     self.address(self.address().is_v4() ? asio::ip::address(asio::ip::address_v4::loopback())
-                                         : asio::ip::address(asio::ip::address_v6::loopback()));
+                                        : asio::ip::address(asio::ip::address_v6::loopback()));
   }
   socket.connect(self, error);
 }
@@ -116,20 +124,20 @@ bool steer_sources_to_workers(asio::ip::udp::socket& socket, std::size_t workers
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, net + 12),                         // 3: IPv4 source
       BPF_STMT(BPF_ALU | BPF_AND | BPF_K, prefix_word_mask(prefix_v4, 0)),  // 4
       BPF_STMT(BPF_JMP | BPF_JA, 14),                                       // 5: -> 20
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, net + 8),  // 6: IPv6 source, xor-folded
-      BPF_STMT(BPF_ALU | BPF_AND | BPF_K, v6(0)),   // 7
-      BPF_STMT(BPF_MISC | BPF_TAX, 0),              // 8
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, net + 12), // 9
-      BPF_STMT(BPF_ALU | BPF_AND | BPF_K, v6(1)),   // 10
-      BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),       // 11
-      BPF_STMT(BPF_MISC | BPF_TAX, 0),              // 12
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, net + 16), // 13
-      BPF_STMT(BPF_ALU | BPF_AND | BPF_K, v6(2)),   // 14
-      BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),       // 15
-      BPF_STMT(BPF_MISC | BPF_TAX, 0),              // 16
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, net + 20), // 17
-      BPF_STMT(BPF_ALU | BPF_AND | BPF_K, v6(3)),   // 18
-      BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),       // 19
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, net + 8),      // 6: IPv6 source, xor-folded
+      BPF_STMT(BPF_ALU | BPF_AND | BPF_K, v6(0)),       // 7
+      BPF_STMT(BPF_MISC | BPF_TAX, 0),                  // 8
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, net + 12),     // 9
+      BPF_STMT(BPF_ALU | BPF_AND | BPF_K, v6(1)),       // 10
+      BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),           // 11
+      BPF_STMT(BPF_MISC | BPF_TAX, 0),                  // 12
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, net + 16),     // 13
+      BPF_STMT(BPF_ALU | BPF_AND | BPF_K, v6(2)),       // 14
+      BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),           // 15
+      BPF_STMT(BPF_MISC | BPF_TAX, 0),                  // 16
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, net + 20),     // 17
+      BPF_STMT(BPF_ALU | BPF_AND | BPF_K, v6(3)),       // 18
+      BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),           // 19
       BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 0x9e3779b1),  // 20: spread neighbours
       BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16),          // 21
       BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, count),       // 22: the worker
@@ -138,9 +146,10 @@ bool steer_sources_to_workers(asio::ip::udp::socket& socket, std::size_t workers
   const sock_fprog filter{static_cast<unsigned short>(std::size(program)), program};
   if (setsockopt(socket.native_handle(), SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &filter,
                  sizeof filter) != 0) {
-    spdlog::warn("cannot steer each source address to one worker ({}); the kernel spreads "
-                 "datagrams by address and port, so one source's ports may reach several workers",
-                 std::strerror(errno));
+    spdlog::warn(
+        "cannot steer each source address to one worker ({}); the kernel spreads "
+        "datagrams by address and port, so one source's ports may reach several workers",
+        std::strerror(errno));
     return false;
   }
   return true;
