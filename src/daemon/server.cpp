@@ -316,8 +316,7 @@ bool server::reload(const config_result& loaded, const std::string& source) {
 
 void server::stop(const char* signal_name) {
   for (auto& w : workers_) w->stop();
-  echo_figures total = stopped_workers_;
-  for (const auto& w : workers_) total += w->figures();
+  const auto total = figures();
   spdlog::info("stopping on {}: {}", signal_name, total.format());
   if (workers_.size() > 1) {
     for (const auto& w : workers_) {
@@ -326,9 +325,14 @@ void server::stop(const char* signal_name) {
   }
 }
 
-std::string server::status() const {
+echo_figures server::figures() const {
   echo_figures total = stopped_workers_;
   for (const auto& w : workers_) total += w->figures();
+  return total;
+}
+
+std::string server::status() const {
+  const auto total = figures();
   std::vector<asio::ip::udp::endpoint> endpoints;
   for (const auto& l : listeners_) endpoints.push_back(l.endpoint);
   auto text = status_text(endpoints, total.traffic.datagrams, total.peers, total.peers_saturated);

@@ -46,7 +46,11 @@ class server {
   /// `signal_name` (and each worker's share when there are several).
   void stop(const char* signal_name);
 
-  /// The line for STATUS=: where it listens and what all workers have counted.
+  /// What all workers have counted, summed (including workers a reload stopped): each worker's
+  /// part is at most about a second old. Safe to call from the control thread at any time.
+  echo_figures figures() const;
+
+  /// The line for STATUS=: where it listens and figures().
   std::string status() const;
 
   std::size_t workers() const { return workers_.size(); }
