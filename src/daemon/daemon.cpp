@@ -81,7 +81,10 @@ int run_daemon(const daemon_options& options) {
     return exit_socket_error;
   }
   announce_ready(daemon, manager);
-  service_status status(manager, [&daemon] { return daemon.status(); });
+  // The watchdog pings from this thread while every worker's loop turns: a stuck one is restarted.
+  service_status status(
+      manager, [&daemon] { return daemon.status(); },
+      [&daemon] { return daemon.workers_turning(std::chrono::seconds(5)); });
   status.start(control, watchdog_interval(std::getenv("WATCHDOG_USEC"), std::getenv("WATCHDOG_PID"),
                                           getpid()));
 

@@ -325,6 +325,11 @@ void server::stop(const char* signal_name) {
   }
 }
 
+bool server::workers_turning(std::chrono::seconds limit) const {
+  return std::all_of(workers_.begin(), workers_.end(),
+                     [limit](const auto& w) { return w->turning(limit); });
+}
+
 echo_figures server::figures() const {
   echo_figures total = stopped_workers_;
   for (const auto& w : workers_) total += w->figures();

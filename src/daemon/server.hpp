@@ -5,6 +5,7 @@
 
 #include <spdlog/common.h>
 #include <asio/ip/udp.hpp>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -49,6 +50,9 @@ class server {
   /// What all workers have counted, summed (including workers a reload stopped): each worker's
   /// part is at most about a second old. Safe to call from the control thread at any time.
   echo_figures figures() const;
+
+  /// Whether every worker's loop has turned within `limit`: the watchdog pings only then.
+  bool workers_turning(std::chrono::seconds limit) const;
 
   /// The line for STATUS=: where it listens and figures().
   std::string status() const;

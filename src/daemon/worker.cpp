@@ -34,6 +34,8 @@ asio::awaitable<void> keep_house(worker* self) {
     if (cancelled) co_return;
     self->service_.tick();
     self->publish();
+    self->last_turn_.store(std::chrono::steady_clock::now().time_since_epoch().count(),
+                           std::memory_order_relaxed);
   }
 }
 
@@ -48,6 +50,7 @@ worker::~worker() {
 }
 
 void worker::start() {
+  last_turn_ = std::chrono::steady_clock::now().time_since_epoch().count();
   asio::co_spawn(io_, keep_house(this), asio::detached);
   running_ = true;
   thread_ = std::thread([this] {
@@ -114,6 +117,13 @@ void worker::publish() {
   auto figures = service_.figures();
   std::lock_guard lock(published_mutex_);
   published_ = figures;
+}
+
+bool worker::turning(std::chrono::seconds limit) const {
+  const std::chrono::steady_clock::duration since_epoch(last_turn_.load(std::memory_order_relaxed));
+  return running_ &&
+         std::chrono::steady_clock::now() - std::chrono::steady_clock::time_point(since_epoch) <=
+             limit;
 }
 
 echo_figures worker::figures() const {

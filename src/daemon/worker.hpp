@@ -11,6 +11,7 @@
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <future>
@@ -59,6 +60,9 @@ class worker {
   /// runs, and final after stop().
   echo_figures figures() const;
 
+  /// Whether the worker's loop has turned within `limit` (its housekeeping runs every second).
+  bool turning(std::chrono::seconds limit) const;
+
  private:
   friend asio::awaitable<void> keep_house(worker* self);
   void publish();
@@ -71,7 +75,8 @@ class worker {
   echo_service service_;
   asio::steady_timer housekeeping_;
   std::thread thread_;
-  std::atomic<bool> running_{false};  // the thread is in io_.run()
+  std::atomic<bool> running_{false};                          // the thread is in io_.run()
+  std::atomic<std::chrono::steady_clock::rep> last_turn_{0};  // of the housekeeping, since epoch
   // Written by the worker's thread, read by others; on a cache line of its own.
   alignas(64) mutable std::mutex published_mutex_;
   echo_figures published_;
