@@ -12,6 +12,7 @@
 #include <functional>
 
 #include "daemon/config_source.hpp"
+#include "daemon/log_event.hpp"
 #include "daemon/server.hpp"
 #include "daemon/systemd/logging.hpp"
 #include "daemon/systemd/sd_notify.hpp"
@@ -47,8 +48,12 @@ int refuse_to_start(const config_result& result) {
 void announce_ready(const server& daemon, notifier& manager) {
   const auto sockets = daemon.sockets();
   const auto workers = daemon.workers();
-  spdlog::info("ready: serving {} socket{}{}", sockets, sockets == 1 ? "" : "s",
-               workers > 1 ? fmt::format(" with {} workers", workers) : "");
+  log_event(event_kind::ready)
+      .add("UDPECHO_SOCKETS", std::uint64_t{sockets})
+      .add("UDPECHO_WORKERS", std::uint64_t{workers})
+      .write(spdlog::level::info,
+             fmt::format("ready: serving {} socket{}{}", sockets, sockets == 1 ? "" : "s",
+                         workers > 1 ? fmt::format(" with {} workers", workers) : ""));
   manager.send("READY=1");
 }
 
@@ -64,7 +69,10 @@ int run_daemon(const daemon_options& options) {
   if (options.check_config) return check_config(loaded);
   setup_logging(loaded.result.config.log_level, options.log_to);
   if (!loaded.result.ok()) return refuse_to_start(loaded.result);
-  spdlog::info("udpechod {} starting; configuration from {}", UDPECHO_VERSION, loaded.source);
+  log_event(event_kind::start)
+      .add("UDPECHO_VERSION", std::string(UDPECHO_VERSION))
+      .write(spdlog::level::info, fmt::format("udpechod {} starting; configuration from {}",
+                                              UDPECHO_VERSION, loaded.source));
 
   // The workers serve datagrams; this thread handles signals and talks to the service manager.
   // The handlers are in place before anything can announce readiness, so an early SIGTERM is a

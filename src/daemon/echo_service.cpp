@@ -10,17 +10,19 @@
 #include "common/endpoint.hpp"
 #include "common/escape.hpp"
 #include "common/udp_limits.hpp"
+#include "daemon/log_event.hpp"
 
 namespace udpecho {
 
 asio::awaitable<void> serve_datagrams(echo_service* service, datagram_socket* socket) {
   // Holding the settings for a whole datagram keeps the prefix alive until its reply is flushed.
   std::shared_ptr<const echo_settings> settings = service->settings_;
+  const auto local = socket->local_endpoint();  // for log records; asked once, not per datagram
   for (;;) {
     const datagram* request = co_await socket->receive();
     if (request == nullptr) co_return;  // retired, and everything it read is answered
     if (settings != service->settings_) settings = service->settings_;
-    if (!service->admit(*request, *settings)) continue;
+    if (!service->admit(*request, local, *settings)) continue;
     co_await socket->send(*request, settings->reply_prefix, request->payload);
   }
 }
@@ -60,7 +62,8 @@ void echo_service::serve(asio::io_context& io, std::unique_ptr<datagram_socket> 
   });
 }
 
-bool echo_service::admit(const datagram& request, const echo_settings& settings) {
+bool echo_service::admit(const datagram& request, const asio::ip::udp::endpoint& local,
+                         const echo_settings& settings) {
   ++counters_.datagrams;
   counters_.bytes_received += request.payload.size();
   peers_.add(request.peer);
@@ -80,12 +83,21 @@ bool echo_service::admit(const datagram& request, const echo_settings& settings)
   if (spdlog::should_log(spdlog::level::info) && guard_.may_log(now)) {
     std::string preview;
     append_escaped(preview, request.payload, settings.log_payload_bytes);
-    spdlog::info("{} sent {} bytes: \"{}\"", format_endpoint(request.peer), request.payload.size(),
-                 preview);
+    datagram_event(request.peer, request.destination.value_or(local.address()), local.port(),
+                   request.payload.size())
+        .write(spdlog::level::info,
+               fmt::format("{} sent {} bytes: \"{}\"", format_endpoint(request.peer),
+                           request.payload.size(), preview));
   }
   if (oversized && spdlog::should_log(spdlog::level::warn) && guard_.may_warn(now)) {
-    spdlog::warn("{}: reply of {} bytes would exceed the largest UDP datagram ({}); not sent",
-                 format_endpoint(request.peer), reply_size, max_payload_to(request.peer.address()));
+    auto event =
+        drop_event("oversized", request.peer, request.destination.value_or(local.address()));
+    event.add(fields::local_port, std::uint64_t{local.port()});
+    event.write(spdlog::level::warn,
+                fmt::format("{}: reply of {} bytes would exceed the largest UDP datagram ({}); "
+                            "not sent",
+                            format_endpoint(request.peer), reply_size,
+                            max_payload_to(request.peer.address())));
   }
   return !oversized;
 }
@@ -155,6 +167,21 @@ echo_figures& echo_figures::operator+=(const echo_figures& other) {
   rate_table_entries += other.rate_table_entries;
   rate_table_capacity += other.rate_table_capacity;
   return *this;
+}
+
+void echo_figures::add_fields(log_event& event) const {
+  event.add("UDPECHO_DATAGRAMS", traffic.datagrams)
+      .add("UDPECHO_BYTES_RECEIVED", traffic.bytes_received)
+      .add("UDPECHO_PEERS", peers)
+      .add("UDPECHO_PEERS_SATURATED", std::uint64_t{peers_saturated})
+      .add("UDPECHO_REPLIES", traffic.replies)
+      .add("UDPECHO_BYTES_SENT", traffic.bytes_sent)
+      .add("UDPECHO_OVERSIZED_REPLIES", traffic.oversized_replies)
+      .add("UDPECHO_RECEIVE_ERRORS", errors.receive_errors)
+      .add("UDPECHO_SEND_ERRORS", errors.send_errors);
+  add_drop_fields(event, drops);
+  event.add("UDPECHO_RATE_TABLE_ENTRIES", std::uint64_t{rate_table_entries})
+      .add("UDPECHO_RATE_TABLE_CAPACITY", std::uint64_t{rate_table_capacity});
 }
 
 std::string echo_figures::format() const {

@@ -16,6 +16,8 @@
 
 namespace udpecho {
 
+class log_event;
+
 /// The settings the echo reads per datagram; built once per reload and replaced as a whole.
 struct echo_settings {
   std::string reply_prefix;
@@ -48,6 +50,8 @@ struct echo_figures {
   echo_figures& operator+=(const echo_figures& other);
   /// One line: datagrams, bytes, peers, replies, drops and errors.
   std::string format() const;
+  /// The same as journal fields (UDPECHO_DATAGRAMS, ...).
+  void add_fields(log_event& event) const;
 };
 
 class echo_service {
@@ -80,7 +84,8 @@ class echo_service {
  private:
   friend asio::awaitable<void> serve_datagrams(echo_service* service, datagram_socket* socket);
   /// Logs and counts one request; returns whether it gets a reply.
-  bool admit(const datagram& request, const echo_settings& settings);
+  bool admit(const datagram& request, const asio::ip::udp::endpoint& local,
+             const echo_settings& settings);
   /// Closes and frees a socket whose coroutine has ended.
   void release(const datagram_socket* socket);
 

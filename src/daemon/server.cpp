@@ -8,8 +8,10 @@
 #include <optional>
 
 #include "common/endpoint.hpp"
+#include "daemon/log_event.hpp"
 #include "daemon/net/listeners.hpp"
 #include "daemon/net/socket_options.hpp"
+#include "daemon/systemd/journal_sink.hpp"
 #include "daemon/systemd/listen_fds.hpp"
 #include "daemon/systemd/service_status.hpp"
 
@@ -167,8 +169,12 @@ std::optional<daemon_config> server::accept(const config_result& loaded,
                                             const std::string& source) const {
   if (!loaded.ok()) {
     for (const auto& error : loaded.errors) spdlog::error("{}", error);
-    spdlog::error("reload failed: {} has {}; still serving with the previous configuration", source,
-                  plural(loaded.errors.size(), "error"));
+    log_event(event_kind::reload_failed)
+        .add("UDPECHO_ERRORS", std::uint64_t{loaded.errors.size()})
+        .write(spdlog::level::err,
+               fmt::format("reload failed: {} has {}; still serving with the previous "
+                           "configuration",
+                           source, plural(loaded.errors.size(), "error")));
     return std::nullopt;
   }
   auto next = loaded.config;
@@ -262,7 +268,10 @@ void server::confirm_reload(const std::string& source, spdlog::level::level_enum
   if (!confirm) return;
   auto at_info = logger->clone(logger->name());
   at_info->set_level(spdlog::level::info);
-  at_info->info("reloaded {}: serving {}", source, plural(listeners_.size(), "socket"));
+  log_event(event_kind::reload)
+      .add("UDPECHO_SOCKETS", std::uint64_t{listeners_.size()})
+      .write(*at_info, spdlog::level::info,
+             fmt::format("reloaded {}: serving {}", source, plural(listeners_.size(), "socket")));
 }
 
 bool server::reload(const config_result& loaded, const std::string& source) {
@@ -292,7 +301,10 @@ bool server::reload(const config_result& loaded, const std::string& source) {
   } catch (const bind_error& e) {
     opened.clear();
     while (workers_.size() > old_count) workers_.pop_back();  // never started
-    spdlog::error("reload failed: {}; still serving with the previous configuration", e.what());
+    log_event(event_kind::reload_failed)
+        .write(spdlog::level::err,
+               fmt::format("reload failed: {}; still serving with the previous configuration",
+                           e.what()));
     return false;
   }
 
@@ -317,7 +329,15 @@ bool server::reload(const config_result& loaded, const std::string& source) {
 void server::stop(const char* signal_name) {
   for (auto& w : workers_) w->stop();
   const auto total = figures();
-  spdlog::info("stopping on {}: {}", signal_name, total.format());
+  log_event stopping(event_kind::stop);
+  stopping.add("UDPECHO_SIGNAL", std::string(signal_name));
+  total.add_fields(stopping);
+  // Records the journal did not take are counted where the journal can still be read.
+  const auto unsent = journal_records_dropped();
+  stopping.add("UDPECHO_JOURNAL_RECORDS_DROPPED", unsent);
+  stopping.write(spdlog::level::info,
+                 fmt::format("stopping on {}: {}{}", signal_name, total.format(),
+                             unsent ? fmt::format("; {} journal records dropped", unsent) : ""));
   if (workers_.size() > 1) {
     for (const auto& w : workers_) {
       spdlog::info("worker {} of {}: {}", w->number(), workers_.size(), w->figures().format());
