@@ -40,6 +40,7 @@ struct options {
   double duration = 3.0;
   std::string prefix = "server send data:";
   unsigned timeout_ms = 1000;
+  std::uint64_t count = 0;  // requests to send in all; 0: as many as the duration allows
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -47,8 +48,9 @@ struct options {
       stderr,
       "udpecho-load: %s\n"
       "usage: udpecho-load --port P [--host 127.0.0.1|::1] [--flows N (1-64)]\n"
-      "         [--window W (1-1024)] [--payload BYTES (16-65000)] [--duration S (0.1-60)]\n"
-      "         [--prefix TEXT] [--timeout-ms MS (1-5000)]\n"
+      "         [--window W (1-1024)] [--payload BYTES (16-65000)] [--duration S (0.1-600)]\n"
+      "         [--prefix TEXT] [--timeout-ms MS (1-5000)] [--count REQUESTS]\n"
+      "With --count, stops after that many requests (or the duration, whichever comes first).\n"
       "Prints one line: replies_per_s p50_us p99_us sent replies lost late bad.\n",
       why);
   std::exit(64);
@@ -84,9 +86,11 @@ options parse_options(int argc, char** argv) {
       o.payload = parse_number(value, header_bytes, max_payload, "--payload: 16-65000");
     } else if (arg == "--duration") {
       o.duration = std::atof(std::string(value).c_str());
-      if (!(o.duration >= 0.1 && o.duration <= 60)) usage("--duration: 0.1-60 seconds");
+      if (!(o.duration >= 0.1 && o.duration <= 600)) usage("--duration: 0.1-600 seconds");
     } else if (arg == "--prefix") {
       o.prefix = value;
+    } else if (arg == "--count") {
+      o.count = parse_number(value, 1, 100'000'000, "--count: 1-100000000");
     } else if (arg == "--timeout-ms") {
       o.timeout_ms = static_cast<unsigned>(parse_number(value, 1, 5000, "--timeout-ms: 1-5000"));
     } else {
@@ -167,6 +171,7 @@ class generator {
 };
 
 void generator::send_due(flow& f, bool measuring) {
+  if (o_.count != 0 && f.to_send.size() > o_.count - sent_) f.to_send.resize(o_.count - sent_);
   std::size_t done = 0;
   while (done < f.to_send.size()) {
     const std::size_t count = std::min(batch, f.to_send.size() - done);
@@ -292,7 +297,7 @@ int generator::run() {
   for (auto& f : flows) send_due(f, true);
   for (;;) {
     const auto now = clock_type::now();
-    const bool measuring = now < stop_sending;
+    const bool measuring = now < stop_sending && (o_.count == 0 || sent_ < o_.count);
     if (!measuring) {
       bool outstanding = false;
       for (auto& f : flows) {

@@ -165,7 +165,7 @@ asio::awaitable<void> start_client(client_run* run) {
       break;
     case client_mode::terminal:
       run->editor = std::make_unique<line_editor>(
-          executor, "> ",
+          executor, "> ", options.text,
           [run](std::optional<std::string> line) { on_typed(run, std::move(line)); });
       run->session = std::make_unique<echo_session>(run->socket, options, *run->editor);
       run->editor->result(fmt::format("udpecho: talking to {} at {}; q, Ctrl-D or Ctrl-C quits",

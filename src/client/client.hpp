@@ -11,6 +11,7 @@ enum client_exit : int {
   client_exit_ok = 0,
   client_exit_unanswered = 1,  // a line went unanswered or was refused; a probe was lost
   client_exit_usage = 64,      // EX_USAGE
+  client_exit_no_input = 66,   // EX_NOINPUT: standard input is closed, and lines are to be read
   client_exit_no_host = 68,    // EX_NOHOST
   client_exit_software = 70,   // EX_SOFTWARE: a bug
 };

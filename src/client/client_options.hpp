@@ -9,6 +9,8 @@
 #include "common/udp_limits.hpp"
 #include <vector>
 
+#include "common/escape.hpp"
+
 namespace udpecho {
 
 /// Which address family -4/-6 asked for.
@@ -32,6 +34,9 @@ struct client_options {
   std::size_t size = 56;
   bool show_help = false;
   bool show_version = false;
+  /// Not from the command line: how replies are shown, as text when the locale's terminal takes
+  /// UTF-8, in ASCII otherwise (set from the locale at start).
+  escape_mode text = escape_mode::ascii;
 
   /// How many times a line is sent before it is given up: the first try plus the retries.
   unsigned tries() const { return retries + 1; }

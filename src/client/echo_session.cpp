@@ -30,19 +30,19 @@ void echo_session::on_datagram(std::string_view datagram) {
   const reply_match match = ledger_.match(datagram);
   switch (match.kind) {
     case reply_kind::answer:
-      out_.result(reply_message(datagram, server_, now - last_sent_, current_try_));
+      out_.result(reply_message(options_.text, datagram, server_, now - last_sent_, current_try_));
       if (current_ == match.line->number) settle(outcome::answered);
       break;
     case reply_kind::late:
-      out_.result(late_reply_message(datagram, server_, now - match.line->first_sent,
+      out_.result(late_reply_message(options_.text, datagram, server_, now - match.line->first_sent,
                                      match.line->number, match.line->bytes));
       break;
     case reply_kind::duplicate:
-      out_.result(
-          duplicate_reply_message(datagram, server_, match.line->number, match.line->bytes));
+      out_.result(duplicate_reply_message(options_.text, datagram, server_, match.line->number,
+                                          match.line->bytes));
       break;
     case reply_kind::unexpected:
-      out_.result(unexpected_datagram_message(datagram, server_));
+      out_.result(unexpected_datagram_message(options_.text, datagram, server_));
       break;
   }
   if (awaiting_stragglers_ && !ledger_.awaiting_late_replies()) wake_.cancel();

@@ -18,9 +18,9 @@ std::string format_rtt(std::chrono::nanoseconds rtt) {
   return fmt::format("{:.2f} ms", static_cast<double>(rtt.count()) / 1e6);
 }
 
-std::string reply_message(std::string_view reply, std::string_view from,
+std::string reply_message(escape_mode text_mode, std::string_view reply, std::string_view from,
                           std::chrono::nanoseconds rtt, unsigned try_number) {
-  std::string text = escape_bytes(reply, shown_bytes);
+  std::string text = escape_text(reply, text_mode, shown_bytes);
   if (try_number > 1) {
     fmt::format_to(std::back_inserter(text), "  (from {}, {} after try {})", from, format_rtt(rtt),
                    try_number);
@@ -30,23 +30,24 @@ std::string reply_message(std::string_view reply, std::string_view from,
   return text;
 }
 
-std::string late_reply_message(std::string_view reply, std::string_view from,
+std::string late_reply_message(escape_mode text, std::string_view reply, std::string_view from,
                                std::chrono::nanoseconds since_sent, std::uint64_t line_number,
                                std::string_view line) {
   return fmt::format("late reply to line {} \"{}\", {} after it was sent: {}  (from {})",
-                     line_number, escape_bytes(line, 80), format_rtt(since_sent),
-                     escape_bytes(reply, shown_bytes), from);
+                     line_number, escape_text(line, text, 80), format_rtt(since_sent),
+                     escape_text(reply, text, shown_bytes), from);
 }
 
-std::string duplicate_reply_message(std::string_view reply, std::string_view from,
+std::string duplicate_reply_message(escape_mode text, std::string_view reply, std::string_view from,
                                     std::uint64_t line_number, std::string_view line) {
   return fmt::format("duplicate reply to line {} \"{}\": {}  (from {})", line_number,
-                     escape_bytes(line, 80), escape_bytes(reply, shown_bytes), from);
+                     escape_text(line, text, 80), escape_text(reply, text, shown_bytes), from);
 }
 
-std::string unexpected_datagram_message(std::string_view datagram, std::string_view from) {
+std::string unexpected_datagram_message(escape_mode text, std::string_view datagram,
+                                        std::string_view from) {
   return fmt::format("unexpected datagram: {}  (from {}, {} bytes, answers no line sent)",
-                     escape_bytes(datagram, shown_bytes), from, datagram.size());
+                     escape_text(datagram, text, shown_bytes), from, datagram.size());
 }
 
 std::string no_reply_message(std::string_view to, unsigned tries,

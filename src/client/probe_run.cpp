@@ -34,7 +34,7 @@ void probe_run::on_datagram(std::string_view datagram) {
   const auto now = std::chrono::steady_clock::now();
   const auto sequence = probe_sequence(datagram, run_tag_, options_.size);
   if (!sequence || *sequence == 0 || *sequence > sent_at_.size()) {
-    out_.result(unexpected_datagram_message(datagram, server_));
+    out_.result(unexpected_datagram_message(options_.text, datagram, server_));
     return;
   }
   const auto rtt = now - sent_at_[*sequence - 1];
@@ -57,7 +57,7 @@ void probe_run::on_datagram(std::string_view datagram) {
                       *sequence, format_rtt(rtt)));
       break;
     case probe_reply_kind::unknown:
-      out_.result(unexpected_datagram_message(datagram, server_));
+      out_.result(unexpected_datagram_message(options_.text, datagram, server_));
       break;
   }
   // The sender may be waiting only for the last replies.

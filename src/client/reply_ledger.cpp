@@ -39,7 +39,8 @@ reply_match reply_ledger::match(std::string_view datagram) {
   sent_line* best = nullptr;
   // Newest first, so that among equal lines the most recent is met first and kept.
   for (auto it = lines_.rbegin(); it != lines_.rend(); ++it) {
-    if (!datagram.ends_with(it->bytes)) continue;
+    // Every datagram ends with the empty line; only the server's bare prefix answers it.
+    if (it->bytes.empty() ? datagram != prefix_ : !datagram.ends_with(it->bytes)) continue;
     const bool better = best == nullptr || it->bytes.size() > best->bytes.size() ||
                         (it->bytes.size() == best->bytes.size() &&
                          it->state == line_state::pending && best->state != line_state::pending);
@@ -47,6 +48,9 @@ reply_match reply_ledger::match(std::string_view datagram) {
   }
   reply_match result;
   if (best == nullptr) return result;
+  if (!best->bytes.empty() && best->replies == 0) {
+    prefix_ = std::string(datagram.substr(0, datagram.size() - best->bytes.size()));
+  }
   ++best->replies;
   if (best->replies > 1) {
     result.kind = reply_kind::duplicate;

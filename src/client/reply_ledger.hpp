@@ -1,5 +1,7 @@
 // Which line a datagram answers. UDP may lose, delay or duplicate a reply, so a reply is paired
 // by its content, never by the order it arrives in: it answers the line whose bytes it ends with.
+// Every datagram ends with the empty line, so that one is answered only by a reply that is
+// exactly the server's prefix.
 #pragma once
 
 #include <chrono>
@@ -43,6 +45,9 @@ struct reply_match {
   std::optional<sent_line> line;  // a copy, empty for unexpected datagrams
 };
 
+/// What udpechod puts before the echo unless configured otherwise (its reply_prefix).
+inline constexpr std::string_view default_reply_prefix = "server send data:";
+
 /// The lines sent so far (the most recent `remembered` of them) and their replies.
 class reply_ledger {
  public:
@@ -57,6 +62,10 @@ class reply_ledger {
   /// Pairs `datagram` with a line and records the reply. Of all lines the datagram ends with,
   /// the longest wins (a reply to "hello" also ends with "lo"); among equal lines, the pending
   /// one, then the most recent. Identical lines cannot be told apart by their replies.
+  /// An empty line is paired only with a datagram that is exactly the server's prefix: what came
+  /// before the echo in the first reply to the latest non-empty line paired, or
+  /// default_reply_prefix until then. A plain echo server's prefix is empty, and its echo of an
+  /// empty line is the empty datagram.
   reply_match match(std::string_view datagram);
 
   /// The line with this number, if it is still remembered.
@@ -69,6 +78,7 @@ class reply_ledger {
   std::size_t remembered_;
   std::uint64_t next_number_ = 1;
   std::deque<sent_line> lines_;
+  std::string prefix_{default_reply_prefix};  // the server's, as its replies show it
 };
 
 }  // namespace udpecho

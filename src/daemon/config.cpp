@@ -1,13 +1,16 @@
 #include "daemon/config.hpp"
 
+#include <fcntl.h>
+#include <net/if.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fmt/format.h>
-#include <cstdio>
-#include <memory>
 #include <functional>
 #include <map>
 
@@ -19,6 +22,9 @@ namespace udpecho {
 namespace {
 
 constexpr std::size_t max_reply_prefix_bytes = 1024;
+// Longer than any key by far; a longer word is no typo, and comparing it would cost its length
+// times every key's.
+constexpr std::size_t max_suggested_key_bytes = 64;
 
 std::optional<std::size_t> parse_size(std::string_view text, std::size_t max, std::string& reason) {
   auto value = parse_number<std::size_t>(text, 0, max);
@@ -91,6 +97,14 @@ const std::vector<key_entry>& key_table() {
          if (size) c.log_payload_bytes = *size;
          return size.has_value();
        }},
+      {"log_escape",
+       [](daemon_config& c, std::string_view v, std::string& why) {
+         if (v != "utf8" && v != "ascii") why = fmt::format("{} is not utf8 or ascii", quoted(v));
+         if (v == "utf8" || v == "ascii") {
+           c.log_escape = v == "utf8" ? escape_mode::utf8 : escape_mode::ascii;
+         }
+         return v == "utf8" || v == "ascii";
+       }},
       {"loop_protection",
        [](daemon_config& c, std::string_view v, std::string& why) {
          if (v != "yes" && v != "no") why = fmt::format("{} is not yes or no", quoted(v));
@@ -119,6 +133,16 @@ const std::vector<key_entry>& key_table() {
          c.workers = *count;
          return true;
        }},
+      {"metrics_listen",
+       [](daemon_config& c, std::string_view v, std::string& why) {
+         if (v.empty()) {
+           c.metrics_listen.reset();
+           return true;
+         }
+         auto where = parse_listen_address(v, why);
+         if (where) c.metrics_listen = *where;
+         return where.has_value();
+       }},
   };
   return table;
 }
@@ -141,9 +165,13 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 std::string unknown_key_message(std::string_view key) {
   std::string message = fmt::format("unknown key {}", quoted(key));
+  if (key.size() > max_suggested_key_bytes) return message;
   std::string_view best;
   std::size_t best_distance = 3;  // further than this is no longer a typo
   for (const auto& entry : key_table()) {
+    // The distance is at least the difference in length: no need to compute it then.
+    const auto longer = std::max(key.size(), entry.name.size());
+    if (longer - std::min(key.size(), entry.name.size()) >= best_distance) continue;
     const auto distance = edit_distance(key, entry.name);
     if (distance < best_distance) {
       best_distance = distance;
@@ -189,10 +217,45 @@ std::optional<std::string> unquote_value(std::string_view raw, std::string& reas
   return value;
 }
 
+// Control bytes (other than the tab, which is white space) have no meaning in any value, and a
+// NUL would cut it short where the value reaches a C interface.
+bool has_control_character(std::string_view value) {
+  return std::any_of(value.begin(), value.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return (byte < 0x20 && byte != '\t') || byte == 0x7f;
+  });
+}
+
 bool is_key_name(std::string_view key) {
   return !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
   });
+}
+
+// Gives a link-local address the interface its zone id names ("fe80::1%eth0" or "%2"), so that
+// what --check-config accepts is what binds at start: an interface that does not exist is refused
+// here, not left as scope 0 for bind() to reject with EINVAL.
+bool set_zone(asio::ip::address& address, std::string_view zone, std::string& reason) {
+  if (!address.is_v6() || !address.to_v6().is_link_local()) {
+    reason = "a zone id (%interface) only applies to a link-local IPv6 address (fe80::/10)";
+    return false;
+  }
+  unsigned index = 0;
+  const auto [end, error] = std::from_chars(zone.data(), zone.data() + zone.size(), index);
+  char name[IF_NAMESIZE] = {};
+  if (zone.empty() || error != std::errc{} || end != zone.data() + zone.size()) {
+    index = zone.size() < IF_NAMESIZE ? ::if_nametoindex(std::string(zone).c_str()) : 0;
+  } else if (::if_indextoname(index, name) == nullptr) {
+    index = 0;
+  }
+  if (index == 0) {
+    reason = fmt::format("no network interface {}", quoted(zone));
+    return false;
+  }
+  auto v6 = address.to_v6();
+  v6.scope_id(index);
+  address = v6;
+  return true;
 }
 
 }  // namespace
@@ -207,6 +270,14 @@ std::optional<std::vector<asio::ip::address>> parse_bind_list(std::string_view t
                             : fmt::format("{} is not an IPv4 or IPv6 address", quoted(item));
       return std::nullopt;
     }
+    if (const auto percent = item.find('%'); percent != std::string_view::npos) {
+      auto zone = item.substr(percent + 1);
+      if (zone.ends_with(']')) zone.remove_suffix(1);
+      if (!set_zone(*address, zone, reason)) {
+        reason = fmt::format("{}: {}", quoted(item), reason);
+        return std::nullopt;
+      }
+    }
     if (std::find(list.begin(), list.end(), *address) != list.end()) {
       reason = fmt::format("{} is listed twice", quoted(item));
       return std::nullopt;
@@ -220,6 +291,25 @@ std::optional<std::uint16_t> parse_port_value(std::string_view text, std::string
   auto port = parse_port(text);
   if (!port) reason = fmt::format("{} is not a port (0-65535)", quoted(text));
   return port;
+}
+
+std::optional<listen_address> parse_listen_address(std::string_view text, std::string& reason) {
+  const auto colon = text.rfind(':');
+  const auto host = colon == std::string_view::npos ? text : text.substr(0, colon);
+  const bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
+  if (colon == std::string_view::npos || (!bracketed && host.find(':') != std::string_view::npos)) {
+    reason = fmt::format("{} is not ADDRESS:PORT (an IPv6 address goes in brackets: [::1]:9525)",
+                         quoted(text));
+    return std::nullopt;
+  }
+  auto address = parse_ip_literal(host);
+  if (!address) {
+    reason = fmt::format("{} is not an IPv4 or IPv6 address", quoted(host));
+    return std::nullopt;
+  }
+  auto port = parse_port_value(text.substr(colon + 1), reason);
+  if (!port) return std::nullopt;
+  return listen_address{*address, *port};
 }
 
 std::optional<spdlog::level::level_enum> parse_log_level(std::string_view text,
@@ -255,13 +345,21 @@ config_result parse_config(std::string_view text, std::string_view file_name) {
   while (start < text.size()) {
     auto end = text.find('\n', start);
     if (end == std::string_view::npos) end = text.size();
-    const auto line = trim(text.substr(start, end - start));
+    const auto raw_line = text.substr(start, end - start);
+    const auto line = trim(raw_line);
     start = end + 1;
     ++line_number;
     auto fail = [&](std::string_view what) {
-      result.errors.push_back(fmt::format("{}:{}: {}", file_name, line_number, what));
+      ++result.error_count;
+      if (result.errors.size() < max_shown_errors) {
+        result.errors.push_back(fmt::format("{}:{}: {}", file_name, line_number, what));
+      }
     };
 
+    if (raw_line.size() > max_line_bytes) {
+      fail(fmt::format("line is longer than {} bytes", max_line_bytes));
+      continue;
+    }
     if (line.empty() || line.front() == '#') continue;
     const auto equals = line.find('=');
     if (equals == std::string_view::npos) {
@@ -276,7 +374,8 @@ config_result parse_config(std::string_view text, std::string_view file_name) {
     auto entry = std::find_if(key_table().begin(), key_table().end(),
                               [&](const key_entry& e) { return e.name == key; });
     if (entry == key_table().end()) {
-      fail(unknown_key_message(key));
+      // The suggestion costs the key's length times every key's: only for errors shown.
+      fail(result.errors.size() < max_shown_errors ? unknown_key_message(key) : std::string());
       continue;
     }
     if (auto seen = first_line_of_key.find(key); seen != first_line_of_key.end()) {
@@ -286,28 +385,56 @@ config_result parse_config(std::string_view text, std::string_view file_name) {
     first_line_of_key.emplace(std::string(key), line_number);
     std::string reason;
     auto value = unquote_value(line.substr(equals + 1), reason);
+    if (value && has_control_character(*value)) {
+      fail(fmt::format("{}: control character in value", key));
+      continue;
+    }
     if (!value || !entry->set(result.config, *value, reason)) {
       fail(fmt::format("{}: {}", key, reason));
     }
+  }
+  if (result.error_count > result.errors.size()) {
+    result.errors.push_back(
+        fmt::format("... and {} more errors", result.error_count - result.errors.size()));
   }
   return result;
 }
 
 config_result load_config_file(const std::string& path) {
   auto fail = [&](std::string_view what) {
-    const int error = errno;  // before anything else can change it
     config_result result;
-    result.errors.push_back(fmt::format("{}: {}: {}", path, what, std::strerror(error)));
+    result.errors.push_back(fmt::format("{}: {}", escape_bytes(path, 200), what));
+    result.error_count = 1;
     return result;
   };
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!file) return fail("cannot open");
+  auto fail_os = [&](std::string_view what) {
+    const int error = errno;  // before anything else can change it
+    return fail(fmt::format("{}: {}", what, std::strerror(error)));
+  };
+  const auto too_large = [] { return fmt::format("larger than {} MiB", max_config_bytes >> 20); };
+  // O_NONBLOCK: a FIFO with no writer must not hold up a reload.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return fail_os("cannot open");
+  const struct closer {
+    int fd;
+    ~closer() { ::close(fd); }
+  } owned{fd};
+  struct stat status {};
+  if (::fstat(fd, &status) == 0 && status.st_size > static_cast<off_t>(max_config_bytes)) {
+    return fail(too_large());
+  }
+  // Devices such as /dev/zero say their size is 0, so the read is capped whatever stat said.
   std::string contents;
-  char chunk[4096];
-  std::size_t got = 0;
-  while ((got = std::fread(chunk, 1, sizeof chunk, file.get())) > 0) contents.append(chunk, got);
-  if (std::ferror(file.get())) return fail("cannot read");
-  return parse_config(contents, path);
+  char chunk[16384];
+  for (;;) {
+    const ssize_t got = ::read(fd, chunk, sizeof chunk);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return fail_os("cannot read");
+    if (got == 0) break;
+    contents.append(chunk, static_cast<std::size_t>(got));
+    if (contents.size() > max_config_bytes) return fail(too_large());
+  }
+  return parse_config(contents, escape_bytes(path, 200));
 }
 
 }  // namespace udpecho

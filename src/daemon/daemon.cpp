@@ -11,7 +11,9 @@
 #include <cstdlib>
 #include <functional>
 
+#include "common/endpoint.hpp"
 #include "daemon/config_source.hpp"
+#include "daemon/daemon_metrics.hpp"
 #include "daemon/log_event.hpp"
 #include "daemon/server.hpp"
 #include "daemon/systemd/logging.hpp"
@@ -40,8 +42,8 @@ void on_each_signal(asio::signal_set& signals, std::function<void(int)> action) 
 
 int refuse_to_start(const config_result& result) {
   for (const auto& error : result.errors) spdlog::error("{}", error);
-  spdlog::critical("not started: the configuration has {} error{}", result.errors.size(),
-                   result.errors.size() == 1 ? "" : "s");
+  spdlog::critical("not started: the configuration has {} error{}", result.total_errors(),
+                   result.total_errors() == 1 ? "" : "s");
   return exit_config;
 }
 
@@ -88,13 +90,21 @@ int run_daemon(const daemon_options& options) {
     spdlog::critical("{}", e.what());
     return exit_socket_error;
   }
+  daemon_metrics metrics(control, daemon);
+  try {
+    metrics.start(loaded.result.config.metrics_listen);
+  } catch (const std::system_error& e) {
+    const auto& where = *loaded.result.config.metrics_listen;
+    spdlog::critical("metrics_listen {}: {}", format_endpoint(where.address, where.port),
+                     e.code().message());
+    return exit_socket_error;
+  }
   announce_ready(daemon, manager);
   // The watchdog pings from this thread while every worker's loop turns: a stuck one is restarted.
   service_status status(
       manager, [&daemon] { return daemon.status(); },
       [&daemon] { return daemon.workers_turning(std::chrono::seconds(5)); });
-  status.start(control, watchdog_interval(std::getenv("WATCHDOG_USEC"), std::getenv("WATCHDOG_PID"),
-                                          getpid()));
+  status.start(control, watchdog_from_environment(getpid()));
 
   // SIGHUP: the manager sees RELOADING=1, then READY=1 whatever the outcome, since a failed
   // reload leaves the daemon serving as before.
@@ -102,13 +112,14 @@ int run_daemon(const daemon_options& options) {
     manager.send(reloading_message(monotonic_now()));
     spdlog::info("SIGHUP: reloading the configuration");
     const auto reloaded = load_config(options, loaded.from_file);
-    daemon.reload(reloaded.result, reloaded.source);
+    daemon.reload(reloaded.result, reloaded.source, metrics);
     manager.send("READY=1");
     status.refresh();
   });
   stops.async_wait([&](const std::error_code& error, int signal_number) {
     if (error) return;
     manager.send("STOPPING=1");
+    metrics.stop();
     daemon.stop(signal_number == SIGINT ? "SIGINT" : "SIGTERM");
     control.stop();
   });

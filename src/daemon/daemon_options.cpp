@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <string_view>
 
+#include "common/escape.hpp"
 #include "common/option_parser.hpp"
 #include "daemon/config.hpp"
 
@@ -93,7 +94,7 @@ daemon_options_result parse_daemon_options(const std::vector<std::string>& args)
         return apply(result.options, spec, value);
       },
       [](const std::string& argument) {
-        return fmt::format("unexpected argument '{}'", argument);
+        return fmt::format("unexpected argument '{}'", escape_bytes(argument, 200));
       });
   return result;
 }

@@ -30,7 +30,7 @@ struct daemon_options {
 /// A parse either gives options or the one-line reason the command line is wrong.
 struct daemon_options_result {
   daemon_options options;
-  std::string error;  // empty when the command line is good
+  std::string error;  // empty when the command line is good; arguments in it are escaped
 };
 
 /// Parses argv (without argv[0]). Accepts "--opt value", "--opt=value" and the short forms.

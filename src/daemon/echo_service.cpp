@@ -15,15 +15,24 @@
 namespace udpecho {
 
 asio::awaitable<void> serve_datagrams(echo_service* service, datagram_socket* socket) {
-  // Holding the settings for a whole datagram keeps the prefix alive until its reply is flushed.
   std::shared_ptr<const echo_settings> settings = service->settings_;
   const auto local = socket->local_endpoint();  // for log records; asked once, not per datagram
   for (;;) {
-    const datagram* request = co_await socket->receive();
-    if (request == nullptr) co_return;  // retired, and everything it read is answered
-    if (settings != service->settings_) settings = service->settings_;
+    // One datagram per iteration. Most come from the batch at hand by an ordinary call; the
+    // coroutine suspends only to send the batch's replies and read (or wait for) the next.
+    const datagram* request = socket->try_receive();
+    if (request == nullptr) {
+      request = co_await socket->receive();
+      if (request == nullptr) co_return;  // retired, and everything it read is answered
+      // Settings change (on reload) only while this coroutine is suspended, and every reply
+      // queued with the old prefix has been sent by then: the old settings may go now.
+      if (settings != service->settings_) settings = service->settings_;
+      service->start_batch();
+    }
     if (!service->admit(*request, local, *settings)) continue;
-    co_await socket->send(*request, settings->reply_prefix, request->payload);
+    if (socket->queue_reply(*request, settings->reply_prefix, request->payload)) {
+      co_await socket->flush();
+    }
   }
 }
 
@@ -62,16 +71,32 @@ void echo_service::serve(asio::io_context& io, std::unique_ptr<datagram_socket> 
   });
 }
 
+void echo_service::start_batch() {
+  batch_time_ = monotonic_ns();
+  log_info_ = spdlog::should_log(spdlog::level::info);
+  log_warn_ = spdlog::should_log(spdlog::level::warn);
+}
+
 bool echo_service::admit(const datagram& request, const asio::ip::udp::endpoint& local,
                          const echo_settings& settings) {
+  // Every check below reads these facts; none derives them again.
+  auto facts = facts_of(request.peer, request.payload);
+  if (request.destination) {
+    set_destination(facts, *request.destination, request.destination_is_broadcast);
+  } else {
+    facts.destination_is_broadcast = request.destination_is_broadcast;
+  }
+  facts.reported_destination = &request.destination;
   ++counters_.datagrams;
   counters_.bytes_received += request.payload.size();
-  peers_.add(request.peer);
-  const auto now = monotonic_ns();
-  if (!guard_.admit(request, settings.own_ports, settings.reply_prefix, now)) return false;
+  peers_.add(facts);
+  const auto now = batch_time_;
+  const auto verdict = guard_.admit(facts, settings.own_ports, settings.reply_prefix, now);
+  if (!verdict.answer) return false;
 
   const std::size_t reply_size = settings.reply_prefix.size() + request.payload.size();
-  const bool oversized = reply_size > max_payload_to(request.peer.address());
+  const std::size_t max_payload = facts.v4 ? max_udp_payload_v4 : max_udp_payload_v6;
+  const bool oversized = reply_size > max_payload;
   if (oversized) {
     ++counters_.oversized_replies;
   } else {
@@ -80,26 +105,32 @@ bool echo_service::admit(const datagram& request, const asio::ip::udp::endpoint&
   }
 
   // Lines are formatted only when the per-prefix log budget allows them.
-  if (spdlog::should_log(spdlog::level::info) && guard_.may_log(now)) {
-    std::string preview;
-    append_escaped(preview, request.payload, settings.log_payload_bytes);
-    datagram_event(request.peer, request.destination.value_or(local.address()), local.port(),
-                   request.payload.size())
-        .write(spdlog::level::info,
-               fmt::format("{} sent {} bytes: \"{}\"", format_endpoint(request.peer),
-                           request.payload.size(), preview));
-  }
-  if (oversized && spdlog::should_log(spdlog::level::warn) && guard_.may_warn(now)) {
-    auto event =
-        drop_event("oversized", request.peer, request.destination.value_or(local.address()));
-    event.add(fields::local_port, std::uint64_t{local.port()});
-    event.write(spdlog::level::warn,
-                fmt::format("{}: reply of {} bytes would exceed the largest UDP datagram ({}); "
-                            "not sent",
-                            format_endpoint(request.peer), reply_size,
-                            max_payload_to(request.peer.address())));
+  if (log_info_ && guard_.may_log(verdict.prefix, now)) log_request(request, local, settings);
+  if (oversized && log_warn_ && guard_.may_warn(verdict.prefix, now)) {
+    warn_unanswered(request, local, reply_size, max_payload);
   }
   return !oversized;
+}
+
+void echo_service::log_request(const datagram& request, const asio::ip::udp::endpoint& local,
+                               const echo_settings& settings) {
+  std::string preview;
+  append_escaped_text(preview, request.payload, settings.log_escape, settings.log_payload_bytes);
+  datagram_event(request.peer, request.destination.value_or(local.address()), local.port(),
+                 request.payload.size())
+      .write(spdlog::level::info,
+             fmt::format("{} sent {} bytes: \"{}\"", format_endpoint(request.peer),
+                         request.payload.size(), preview));
+}
+
+void echo_service::warn_unanswered(const datagram& request, const asio::ip::udp::endpoint& local,
+                                   std::size_t reply_size, std::size_t max_payload) {
+  auto event = drop_event("oversized", request.peer, request.destination.value_or(local.address()));
+  event.add(fields::local_port, std::uint64_t{local.port()});
+  event.write(spdlog::level::warn,
+              fmt::format("{}: reply of {} bytes would exceed the largest UDP datagram ({}); "
+                          "not sent",
+                          format_endpoint(request.peer), reply_size, max_payload));
 }
 
 void echo_service::retire(const asio::ip::udp::endpoint* endpoint, std::size_t drain_batches,
@@ -145,6 +176,7 @@ echo_figures echo_service::figures() const {
   figures.drops = guard_.drops();
   figures.rate_table_entries = guard_.rate_table_entries();
   figures.rate_table_capacity = guard_.rate_table_capacity();
+  figures.rate_limited_prefixes = guard_.rate_limited_prefixes();
   return figures;
 }
 
@@ -166,6 +198,7 @@ echo_figures& echo_figures::operator+=(const echo_figures& other) {
   drops += other.drops;
   rate_table_entries += other.rate_table_entries;
   rate_table_capacity += other.rate_table_capacity;
+  rate_limited_prefixes += other.rate_limited_prefixes;
   return *this;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/escape.hpp"
 #include "daemon/abuse/abuse_guard.hpp"
 #include "daemon/abuse/peer_tally.hpp"
 #include "daemon/net/datagram_socket.hpp"
@@ -24,6 +25,7 @@ struct echo_settings {
   std::size_t log_payload_bytes = 64;
   abuse_settings abuse;
   std::vector<std::uint16_t> own_ports;  // the ports the daemon listens on now
+  escape_mode log_escape = escape_mode::utf8;
 };
 
 struct traffic_counters {
@@ -46,6 +48,7 @@ struct echo_figures {
   drop_counters drops;
   std::size_t rate_table_entries = 0;
   std::size_t rate_table_capacity = 0;
+  std::size_t rate_limited_prefixes = 0;  // being rate-limited now
 
   echo_figures& operator+=(const echo_figures& other);
   /// One line: datagrams, bytes, peers, replies, drops and errors.
@@ -83,9 +86,17 @@ class echo_service {
 
  private:
   friend asio::awaitable<void> serve_datagrams(echo_service* service, datagram_socket* socket);
-  /// Logs and counts one request; returns whether it gets a reply.
+  /// Takes the clock reading and the log levels that the datagrams of a new batch share: they
+  /// arrived together, and asking for each of them cost more than the rest of the echo.
+  void start_batch();
+  /// Logs and counts one request to `local`; returns whether it gets a reply.
   bool admit(const datagram& request, const asio::ip::udp::endpoint& local,
              const echo_settings& settings);
+  // The lines about a datagram, kept out of admit() so that its common path stays short.
+  [[gnu::cold]] void log_request(const datagram& request, const asio::ip::udp::endpoint& local,
+                                 const echo_settings& settings);
+  [[gnu::cold]] void warn_unanswered(const datagram& request, const asio::ip::udp::endpoint& local,
+                                     std::size_t reply_size, std::size_t max_payload);
   /// Closes and frees a socket whose coroutine has ended.
   void release(const datagram_socket* socket);
 
@@ -100,6 +111,9 @@ class echo_service {
   traffic_counters counters_;
   peer_tally peers_;
   abuse_guard guard_;
+  std::int64_t batch_time_ = 0;  // monotonic nanoseconds, read by start_batch()
+  bool log_info_ = true;         // spdlog's level allows info lines (as of start_batch())
+  bool log_warn_ = true;
 };
 
 }  // namespace udpecho

@@ -5,7 +5,6 @@
 #include <string>
 #include <vector>
 
-#include "common/escape.hpp"
 #include "daemon/daemon.hpp"
 #include "udpecho_version.hpp"
 
@@ -13,8 +12,8 @@ int main(int argc, char** argv) {
   using namespace udpecho;
   const auto parsed = parse_daemon_options(std::vector<std::string>(argv + 1, argv + argc));
   if (!parsed.error.empty()) {
-    fmt::print(stderr, "udpechod: {}\nTry 'udpechod --help' for more information.\n",
-               escape_bytes(parsed.error, 200));
+    // Escaped where it was written: an argument is escaped once, where the message quotes it.
+    fmt::print(stderr, "udpechod: {}\nTry 'udpechod --help' for more information.\n", parsed.error);
     return exit_usage;
   }
   if (parsed.options.show_help) {

@@ -8,6 +8,8 @@
 #include <optional>
 
 #include "common/endpoint.hpp"
+#include "common/escape.hpp"
+#include "daemon/daemon_metrics.hpp"
 #include "daemon/log_event.hpp"
 #include "daemon/net/listeners.hpp"
 #include "daemon/net/socket_options.hpp"
@@ -147,7 +149,8 @@ std::shared_ptr<const echo_settings> server::settings_for(const daemon_config& c
   echo_settings settings{config.reply_prefix,
                          config.log_payload_bytes,
                          abuse_settings_from(config, static_cast<unsigned>(worker_count)),
-                         {}};
+                         {},
+                         config.log_escape};
   for (const auto& l : listeners) {
     const auto port = l.endpoint.port();
     if (!std::count(settings.own_ports.begin(), settings.own_ports.end(), port)) {
@@ -170,11 +173,11 @@ std::optional<daemon_config> server::accept(const config_result& loaded,
   if (!loaded.ok()) {
     for (const auto& error : loaded.errors) spdlog::error("{}", error);
     log_event(event_kind::reload_failed)
-        .add("UDPECHO_ERRORS", std::uint64_t{loaded.errors.size()})
+        .add("UDPECHO_ERRORS", std::uint64_t{loaded.total_errors()})
         .write(spdlog::level::err,
                fmt::format("reload failed: {} has {}; still serving with the previous "
                            "configuration",
-                           source, plural(loaded.errors.size(), "error")));
+                           source, plural(loaded.total_errors(), "error")));
     return std::nullopt;
   }
   auto next = loaded.config;
@@ -274,7 +277,27 @@ void server::confirm_reload(const std::string& source, spdlog::level::level_enum
              fmt::format("reloaded {}: serving {}", source, plural(listeners_.size(), "socket")));
 }
 
-bool server::reload(const config_result& loaded, const std::string& source) {
+bool server::reload(const config_result& loaded, const std::string& source,
+                    daemon_metrics& metrics) {
+  // Nothing a reload meets may end the daemon: it fails, says why, and serves on as before.
+  bool counted = false;
+  try {
+    const bool applied = (!loaded.ok() || metrics.prepare_reload(loaded.config.metrics_listen)) &&
+                         apply(loaded, source);
+    metrics.finish_reload(applied);
+    counted = true;
+    return applied;
+  } catch (const std::exception& e) {
+    if (!counted) metrics.finish_reload(false);
+    log_event(event_kind::reload_failed)
+        .write(spdlog::level::err,
+               fmt::format("reload failed: {}; still serving with the previous configuration",
+                           escape_bytes(e.what(), 200)));
+    return false;
+  }
+}
+
+bool server::apply(const config_result& loaded, const std::string& source) {
   const auto next = accept(loaded, source);
   if (!next) return false;
   const std::size_t old_count = workers_.size();
@@ -354,6 +377,10 @@ echo_figures server::figures() const {
   echo_figures total = stopped_workers_;
   for (const auto& w : workers_) total += w->figures();
   return total;
+}
+
+void server::refresh_figures() {
+  for (auto& w : workers_) w->refresh();
 }
 
 std::string server::status() const {

@@ -20,6 +20,8 @@
 
 namespace udpecho {
 
+class daemon_metrics;
+
 /// Startup could not open or adopt the sockets; what() says why.
 class startup_error : public std::runtime_error {
  public:
@@ -39,9 +41,10 @@ class server {
 
   /// Applies a re-read configuration to every worker: settings, log level, `workers` (threads are
   /// started or stopped) and bind/port (new sockets are bound before the old ones are retired).
-  /// All or nothing: on an error each reason is logged and the daemon serves on as before.
-  /// Returns whether it applied.
-  bool reload(const config_result& loaded, const std::string& source);
+  /// All or nothing: on an error each reason is logged and the daemon serves on as before. A moved
+  /// metrics_listen is bound first, so that a failed bind fails the whole reload; `metrics`
+  /// counts each reload, applied or not. No exception escapes. Returns whether it applied.
+  bool reload(const config_result& loaded, const std::string& source, daemon_metrics& metrics);
 
   /// Stops every worker after it has answered what it read, then logs the summary, naming
   /// `signal_name` (and each worker's share when there are several).
@@ -50,6 +53,9 @@ class server {
   /// What all workers have counted, summed (including workers a reload stopped): each worker's
   /// part is at most about a second old. Safe to call from the control thread at any time.
   echo_figures figures() const;
+  /// Has every worker publish its figures now (each on its own thread, waited for), so that the
+  /// next figures() is exact: a metrics scrape then agrees with the stop summary.
+  void refresh_figures();
 
   /// Whether every worker's loop has turned within `limit`: the watchdog pings only then.
   bool workers_turning(std::chrono::seconds limit) const;
@@ -97,7 +103,9 @@ class server {
   /// Hands the opened sockets to their workers.
   void hand_over(opened_sockets& opened);
 
-  // The steps of reload(), in order.
+  /// reload() without the metrics endpoint and without its guard against exceptions.
+  bool apply(const config_result& loaded, const std::string& source);
+  // The steps of apply(), in order.
   /// The config to apply, or none when it has errors (each logged).
   std::optional<daemon_config> accept(const config_result& loaded, const std::string& source) const;
   /// `workers` of `config`, at most what the sockets allow.

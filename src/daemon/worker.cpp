@@ -2,6 +2,7 @@
 
 #include <sched.h>
 
+#include <spdlog/details/os.h>
 #include <spdlog/spdlog.h>
 #include <algorithm>
 #include <asio/co_spawn.hpp>
@@ -54,6 +55,9 @@ void worker::start() {
   asio::co_spawn(io_, keep_house(this), asio::detached);
   running_ = true;
   thread_ = std::thread([this] {
+    // spdlog puts the thread's id in every record and asks the kernel for it once per thread:
+    // asked here, the first datagram's log line costs no system call.
+    spdlog::details::os::thread_id();
     try {
       io_.run();
     } catch (const std::exception& e) {
@@ -117,6 +121,10 @@ void worker::publish() {
   auto figures = service_.figures();
   std::lock_guard lock(published_mutex_);
   published_ = figures;
+}
+
+void worker::refresh() {
+  run_on_worker([this] { publish(); });
 }
 
 bool worker::turning(std::chrono::seconds limit) const {

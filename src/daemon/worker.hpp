@@ -59,6 +59,8 @@ class worker {
   /// What the worker has counted: as of its last publication (about a second old at most) while it
   /// runs, and final after stop().
   echo_figures figures() const;
+  /// Publishes the figures now, from the worker's thread, and waits: figures() is then exact.
+  void refresh();
 
   /// Whether the worker's loop has turned within `limit` (its housekeeping runs every second).
   bool turning(std::chrono::seconds limit) const;

@@ -20,8 +20,15 @@ void require_printable(std::string_view text) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   const auto result = udpecho::parse_config(text, "fuzz.conf");
-  for (const auto& error : result.errors) {
-    if (!error.starts_with("fuzz.conf:")) std::abort();
+  // At most max_shown_errors messages, then one that counts the rest.
+  if (result.errors.size() > udpecho::max_shown_errors + 1) std::abort();
+  if (result.total_errors() < result.errors.size()) std::abort();
+  for (std::size_t i = 0; i < result.errors.size(); ++i) {
+    const auto& error = result.errors[i];
+    if (i == udpecho::max_shown_errors ? !error.starts_with("... and ")
+                                       : !error.starts_with("fuzz.conf:")) {
+      std::abort();
+    }
     require_printable(error);
   }
   // The CIDR lists on their own: every prefix parsed prints back to one that parses equal.

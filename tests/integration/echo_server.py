@@ -17,10 +17,12 @@ class EchoServer:
     """`drop_every`: drop datagrams N, 2N, ...; `drop`: datagram numbers to drop; `duplicate`:
     numbers answered twice; `hold`: payloads whose replies are held until a datagram with another
     payload arrives, and then sent before its reply; `swap`: numbers K whose reply is sent after the reply to K+1; `stray`:
-    numbers before whose reply a datagram that answers nothing is sent; `silent`: never reply."""
+    numbers before whose reply a datagram that answers nothing is sent (`stray_payload`, junk
+    of any size); `silent`: never reply."""
 
     def __init__(self, host="127.0.0.1", drop_every=0, drop=(), duplicate=(), hold=(), swap=(),
-                 stray=(), silent=False, prefix=PREFIX, port=0):
+                 stray=(), silent=False, prefix=PREFIX, port=0,
+                 stray_payload=b"nobody asked for this"):
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_DGRAM)
         self.sock.bind((host, port))
@@ -32,6 +34,7 @@ class EchoServer:
         self.hold = set(hold)
         self.swap = set(swap)
         self.stray = set(stray)
+        self.stray_payload = stray_payload
         self.silent = silent
         self.prefix = prefix
         self.received = []  # payloads, in arrival order
@@ -69,7 +72,7 @@ class EchoServer:
                 self.sock.sendto(old_reply, old_peer)
             late.clear()
             if number in self.stray:
-                self.sock.sendto(b"nobody asked for this", peer)
+                self.sock.sendto(self.stray_payload, peer)
             self.sock.sendto(reply, peer)
             # A swapped reply follows the reply that overtook it.
             for old_reply, old_peer in overtaken:

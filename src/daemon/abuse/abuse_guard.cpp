@@ -106,11 +106,12 @@ std::string format_drop_status(const drop_counters& drops) {
 abuse_guard::abuse_guard(const abuse_settings& settings, std::uint64_t seed)
     : settings_(settings),
       access_(settings.allow, settings.deny),
+      cutter_(settings.prefix_v4, settings.prefix_v6),
       seed_(seed ? seed : random_seed()),
       rate_(settings.rate, seed_),
-      lines_({}, seed_ + 1),
-      problems_({}, seed_ + 2),
-      events_({}, seed_ + 3) {}
+      lines_({}, seed_),
+      problems_({}, seed_),
+      events_({}, seed_) {}
 
 void abuse_guard::configure(const abuse_settings& settings) {
   if (!(settings.rate == settings_.rate) || settings.prefix_v4 != settings_.prefix_v4 ||
@@ -119,53 +120,48 @@ void abuse_guard::configure(const abuse_settings& settings) {
   }
   settings_ = settings;
   access_ = access_list(settings.allow, settings.deny);
+  cutter_ = prefix_cutter(settings.prefix_v4, settings.prefix_v6);
+  last_.valid = false;  // prefix lengths, lists and exemptions may all have changed
 }
 
-bool abuse_guard::admit(const datagram& request, std::span<const std::uint16_t> own_ports,
-                        std::string_view reply_prefix, nanoseconds now) {
-  const auto source = to_address_bytes(unmap_v4(request.peer.address()));
-  current_ = prefix_of(source, settings_.prefix_v4, settings_.prefix_v6);
+void abuse_guard::learn_source(const datagram_facts& facts) {
+  const auto prefix = cutter_.cut(facts.source, facts.v4);
+  last_.source = facts.source;
+  last_.prefix = {prefix, hash_prefix(prefix, seed_)};
+  last_.permitted = access_.open() || access_.permits(facts.source);
+  last_.rate_exempt = any_contains(settings_.rate_exempt, facts.source);
+  last_.valid = true;
+}
 
-  if (!access_.open() && !access_.permits(source)) {
-    ++drops_.denied;
-    if (spdlog::should_log(spdlog::level::info) && problems_.allow(current_, now)) {
-      drop_event("denied", request.peer, request.destination)
-          .write(spdlog::level::info, fmt::format("{}: not answered: denied by allow/deny",
-                                                  format_endpoint(request.peer)));
-    }
-    return false;
+void abuse_guard::denied(const datagram_facts& facts, const hashed_prefix& prefix,
+                         nanoseconds now) {
+  ++drops_.denied;
+  if (spdlog::should_log(spdlog::level::info) && problems_.allow(prefix, now)) {
+    drop_event("denied", *facts.peer, *facts.reported_destination)
+        .write(spdlog::level::info, fmt::format("{}: not answered: denied by allow/deny",
+                                                format_endpoint(*facts.peer)));
   }
+}
 
-  if (settings_.loop_protection) {
-    const loop_facts facts{source, request.peer.port(), request.destination,
-                           request.destination_is_broadcast, request.payload};
-    const auto rule = check_loop(facts, own_ports, reply_prefix);
-    if (rule != loop_rule::none) {
-      ++drops_.loop[rule_index(rule)];
-      if (spdlog::should_log(spdlog::level::warn) && problems_.allow(current_, now)) {
-        drop_event(drop_reason(rule), request.peer, request.destination)
-            .write(spdlog::level::warn, fmt::format("{}: not answered: {} (loop protection)",
-                                                    format_endpoint(request.peer), describe(rule)));
-      }
-      return false;
-    }
+void abuse_guard::looped(const datagram_facts& facts, loop_rule rule, const hashed_prefix& prefix,
+                         nanoseconds now) {
+  ++drops_.loop[rule_index(rule)];
+  if (spdlog::should_log(spdlog::level::warn) && problems_.allow(prefix, now)) {
+    drop_event(drop_reason(rule), *facts.peer, *facts.reported_destination)
+        .write(spdlog::level::warn, fmt::format("{}: not answered: {} (loop protection)",
+                                                format_endpoint(*facts.peer), describe(rule)));
   }
+}
 
-  if (settings_.rate.rate != 0 && !any_contains(settings_.rate_exempt, source)) {
-    const bool allowed = rate_.allow(current_, now);
-    if (rate_.has_events()) log_rate_events(now);
-    if (!allowed) {
-      ++drops_.rate_limited;
-      // Each one at debug only: at the default level the start and stop lines tell the story.
-      if (spdlog::should_log(spdlog::level::debug) && problems_.allow(current_, now)) {
-        drop_event("rate_limited", request.peer, request.destination)
-            .write(spdlog::level::debug,
-                   fmt::format("{}: not answered: rate-limited", format_endpoint(request.peer)));
-      }
-      return false;
-    }
+void abuse_guard::rate_limited(const datagram_facts& facts, const hashed_prefix& prefix,
+                               nanoseconds now) {
+  ++drops_.rate_limited;
+  // Each one at debug only: at the default level the start and stop lines tell the story.
+  if (spdlog::should_log(spdlog::level::debug) && problems_.allow(prefix, now)) {
+    drop_event("rate_limited", *facts.peer, *facts.reported_destination)
+        .write(spdlog::level::debug,
+               fmt::format("{}: not answered: rate-limited", format_endpoint(*facts.peer)));
   }
-  return true;
 }
 
 void abuse_guard::log_rate_events(nanoseconds now) {

@@ -10,10 +10,11 @@
 #include <vector>
 
 #include "daemon/abuse/access_list.hpp"
-#include "daemon/net/datagram_socket.hpp"
+#include "daemon/abuse/datagram_facts.hpp"
 #include "daemon/abuse/ip_prefix.hpp"
 #include "daemon/abuse/log_limiter.hpp"
 #include "daemon/abuse/loop_guard.hpp"
+#include "daemon/abuse/prefix_table.hpp"
 #include "daemon/abuse/rate_limiter.hpp"
 #include "daemon/log_event.hpp"
 
@@ -57,6 +58,13 @@ void add_drop_fields(log_event& event, const drop_counters& drops);
 /// A short form for a status line (systemd's STATUS=): "dropped 2 denied, 3 loop, 40 limited".
 std::string format_drop_status(const drop_counters& drops);
 
+/// What abuse_guard::admit() decided about a datagram, and the source prefix it worked out, which
+/// the caller hands back to may_log() and may_warn() for lines about the same datagram.
+struct admission {
+  bool answer = false;
+  hashed_prefix prefix;
+};
+
 class abuse_guard {
  public:
   using nanoseconds = std::int64_t;
@@ -67,15 +75,38 @@ class abuse_guard {
   /// Takes new settings (on reload). The rate table starts afresh only if its settings changed.
   void configure(const abuse_settings& settings);
 
-  /// Decides whether `request` may be answered; counts and (boundedly) logs a drop.
-  /// `own_ports` are the ports the daemon listens on.
-  bool admit(const datagram& request, std::span<const std::uint16_t> own_ports,
-             std::string_view reply_prefix, nanoseconds now);
+  /// Decides whether the datagram `facts` describe may be answered; counts and (boundedly) logs
+  /// a drop. `own_ports` are the ports the daemon listens on. Inline: it runs for every datagram,
+  /// and what is rare (a new source address, a drop, the rate limiter) is called out of line.
+  admission admit(const datagram_facts& facts, std::span<const std::uint16_t> own_ports,
+                  std::string_view reply_prefix, nanoseconds now) {
+    // Consecutive datagrams mostly come from one address (a flow, or flows of one host): what
+    // depends on the address alone is worked out when it changes.
+    if (!last_.valid || !same_address(facts.source, last_.source)) learn_source(facts);
+    const hashed_prefix& prefix = last_.prefix;
+    if (!last_.permitted) {
+      denied(facts, prefix, now);
+      return {false, prefix};
+    }
+    if (settings_.loop_protection) {
+      const auto rule = check_loop(facts, own_ports, reply_prefix);
+      if (rule != loop_rule::none) {
+        looped(facts, rule, prefix, now);
+        return {false, prefix};
+      }
+    }
+    if (settings_.rate.rate != 0 && !last_.rate_exempt && !rate_allows(facts, prefix, now)) {
+      return {false, prefix};
+    }
+    return {true, prefix};
+  }
 
-  /// Whether a routine line about the datagram admit() last saw may be logged now.
-  bool may_log(nanoseconds now) { return lines_.allow(current_, now); }
+  /// Whether a routine line about a datagram from `prefix` (admission::prefix) may be logged now.
+  bool may_log(const hashed_prefix& prefix, nanoseconds now) { return lines_.allow(prefix, now); }
   /// The same for a line about a problem with it (too large, ...), on a budget of its own.
-  bool may_warn(nanoseconds now) { return problems_.allow(current_, now); }
+  bool may_warn(const hashed_prefix& prefix, nanoseconds now) {
+    return problems_.allow(prefix, now);
+  }
 
   /// Housekeeping, about once a second: ends rate limiting of prefixes that calmed down and
   /// writes the suppression summaries that are due.
@@ -84,18 +115,43 @@ class abuse_guard {
   drop_counters drops() const;
   std::size_t rate_table_entries() const { return rate_.tracked(); }
   std::size_t rate_table_capacity() const { return rate_.settings().rate ? rate_.capacity() : 0; }
+  std::size_t rate_limited_prefixes() const { return rate_.limited_now(); }
 
  private:
+  /// What follows from a datagram's source address alone, under the current settings.
+  struct source_facts {
+    bool valid = false;
+    address_bytes source{};
+    hashed_prefix prefix;
+    bool permitted = false;    // by allow/deny
+    bool rate_exempt = false;  // by rate_exempt
+  };
+  void learn_source(const datagram_facts& facts);
+  /// The rate limiter's verdict; counts the drop and logs limiting that started or stopped.
+  bool rate_allows(const datagram_facts& facts, const hashed_prefix& prefix, nanoseconds now) {
+    const bool allowed = rate_.allow(prefix, now);
+    if (rate_.has_events()) log_rate_events(now);
+    if (!allowed) rate_limited(facts, prefix, now);
+    return allowed;
+  }
+  // Drops are rare next to answers: counting and logging them stays off the common path.
+  [[gnu::cold]] void denied(const datagram_facts& facts, const hashed_prefix& prefix,
+                            nanoseconds now);
+  [[gnu::cold]] void looped(const datagram_facts& facts, loop_rule rule,
+                            const hashed_prefix& prefix, nanoseconds now);
+  [[gnu::cold]] void rate_limited(const datagram_facts& facts, const hashed_prefix& prefix,
+                                  nanoseconds now);
   void log_rate_events(nanoseconds now);
 
   abuse_settings settings_;
   access_list access_;
-  std::uint64_t seed_;
+  prefix_cutter cutter_;
+  std::uint64_t seed_;  // keys every table's hash, so one hash per datagram serves them all
   rate_limiter rate_;
   log_limiter lines_;
   log_limiter problems_;
   log_limiter events_;
-  ip_prefix current_;
+  source_facts last_;  // of the last datagram's source
   drop_counters drops_;
 };
 

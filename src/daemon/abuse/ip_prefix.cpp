@@ -1,8 +1,9 @@
 #include "daemon/abuse/ip_prefix.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <charconv>
-#include <fmt/format.h>
+#include <cstring>
 
 #include "common/endpoint.hpp"
 #include "common/text.hpp"
@@ -56,6 +57,36 @@ ip_prefix prefix_of(const address_bytes& address, unsigned v4_length, unsigned v
                                                : std::min(v6_length, 128u);
   prefix.length = static_cast<std::uint8_t>(length);
   mask_bytes(prefix.bytes, length);
+  return prefix;
+}
+
+prefix_cutter::prefix_cutter(unsigned v4_length, unsigned v6_length) {
+  const auto make = [](unsigned length) {
+    address_bytes ones;
+    ones.fill(0xFF);
+    mask_bytes(ones, length);
+    mask m;
+    std::memcpy(&m.high, ones.data(), 8);
+    std::memcpy(&m.low, ones.data() + 8, 8);
+    m.length = static_cast<std::uint8_t>(length);
+    return m;
+  };
+  v4_ = make(v4_offset + std::min(v4_length, 32u));
+  v6_ = make(std::min(v6_length, 128u));
+}
+
+ip_prefix prefix_cutter::cut(const address_bytes& address, bool v4) const {
+  const mask& m = v4 ? v4_ : v6_;
+  std::uint64_t high;
+  std::uint64_t low;
+  std::memcpy(&high, address.data(), 8);
+  std::memcpy(&low, address.data() + 8, 8);
+  high &= m.high;
+  low &= m.low;
+  ip_prefix prefix;
+  std::memcpy(prefix.bytes.data(), &high, 8);
+  std::memcpy(prefix.bytes.data() + 8, &low, 8);
+  prefix.length = m.length;
   return prefix;
 }
 

@@ -22,7 +22,8 @@ std::string suppression_summary::text() const {
 log_limiter::log_limiter(log_limit_settings settings, std::uint64_t seed)
     : settings_(settings), table_(settings.table_size, seed), total_tokens_(settings.total_burst) {}
 
-bool log_limiter::allow(const ip_prefix& prefix, nanoseconds now) {
+bool log_limiter::decide(const hashed_prefix& prefix, nanoseconds now) {
+  silent_ = nullptr;  // a touch may evict or move any entry
   if (!started_) {
     started_ = true;
     last_summary_ = now;
@@ -50,6 +51,17 @@ bool log_limiter::allow(const ip_prefix& prefix, nanoseconds now) {
   }
   ++b.suppressed;
   ++suppressed_total_;
+  // The first moment either bucket can hold a whole token again, rounded down so that no line
+  // that would be allowed is counted as suppressed; an hour at most.
+  const auto wait_for = [](double tokens, double rate) {
+    if (tokens >= 1.0) return 0.0;
+    return rate > 0 ? std::min((1.0 - tokens) / rate * 1e9, 3600e9) : 3600e9;
+  };
+  const double wait = std::max(wait_for(b.tokens, settings_.lines_per_second),
+                               wait_for(total_tokens_, settings_.total_per_second));
+  silent_ = &b;
+  silent_prefix_ = prefix;
+  silent_until_ = now + static_cast<nanoseconds>(wait);
   return false;
 }
 

@@ -41,7 +41,21 @@ class log_limiter {
   explicit log_limiter(log_limit_settings settings = {}, std::uint64_t seed = 0);
 
   /// Whether a line about `prefix` may be written at `now`. Decide before formatting it.
-  bool allow(const ip_prefix& prefix, nanoseconds now);
+  bool allow(const ip_prefix& prefix, nanoseconds now) { return allow(table_.hashed(prefix), now); }
+
+  /// The same for a prefix hashed with the `seed` this limiter was made with. Under a flood most
+  /// lines are suppressed: once a prefix is out of tokens, its lines until the next token are
+  /// counted here without touching the buckets (their refill is linear, so catching up later
+  /// gives the same tokens), until a line about another prefix comes.
+  bool allow(const hashed_prefix& prefix, nanoseconds now) {
+    if (silent_ != nullptr && now < silent_until_ && prefix.hash == silent_prefix_.hash &&
+        prefix.prefix == silent_prefix_.prefix) {
+      ++silent_->suppressed;
+      ++suppressed_total_;
+      return false;
+    }
+    return decide(prefix, now);
+  }
 
   /// When an interval has passed since the last summaries: one line per prefix that had lines
   /// suppressed, "N log lines suppressed for PREFIX", at most max_summaries of them and then
@@ -58,8 +72,13 @@ class log_limiter {
     std::uint64_t suppressed = 0;  // since the last summary
   };
 
+  bool decide(const hashed_prefix& prefix, nanoseconds now);
+
   log_limit_settings settings_;
   prefix_table<bucket> table_;
+  bucket* silent_ = nullptr;  // the bucket of the prefix that is out of tokens until silent_until_
+  hashed_prefix silent_prefix_;
+  nanoseconds silent_until_ = 0;
   double total_tokens_;
   nanoseconds total_refilled_ = 0;
   nanoseconds last_summary_ = 0;

@@ -6,12 +6,38 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <vector>
 
 #include "daemon/abuse/ip_prefix.hpp"
 
 namespace udpecho {
+
+/// A prefix with its hash, worked out once per datagram and shared by every table that uses the
+/// same seed (the rate limiter's and the log limiters' of one abuse_guard).
+struct hashed_prefix {
+  ip_prefix prefix;
+  std::uint32_t hash = 0;
+};
+
+/// The keyed hash of `prefix`: two rounds of a 64-bit mixer (splitmix64's finaliser), keyed by
+/// `seed`, so that a peer cannot choose sources that collide on every host.
+inline std::uint32_t hash_prefix(const ip_prefix& prefix, std::uint64_t seed) {
+  auto mix = [](std::uint64_t x) {
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+  };
+  std::uint64_t high;
+  std::uint64_t low;
+  std::memcpy(&high, prefix.bytes.data(), 8);
+  std::memcpy(&low, prefix.bytes.data() + 8, 8);
+  const auto h = mix(mix(high ^ seed) ^ low ^ (std::uint64_t{prefix.length} << 56));
+  return static_cast<std::uint32_t>(h ^ (h >> 32));
+}
 
 template <class Value>
 class prefix_table {
@@ -31,7 +57,19 @@ class prefix_table {
   /// `on_evict(key, value)` and its place reused.
   template <class Evict>
   Value& touch(const ip_prefix& key, bool& inserted, Evict&& on_evict) {
-    const auto hash = hash_of(key);
+    return touch(hashed(key), inserted, on_evict);
+  }
+
+  /// The same for a key hashed already (with this table's seed).
+  template <class Evict>
+  Value& touch(const hashed_prefix& hashed_key, bool& inserted, Evict&& on_evict) {
+    const auto& key = hashed_key.prefix;
+    const auto hash = hashed_key.hash;
+    // A flow's datagrams come in runs: the most recently seen entry needs no probe and no move.
+    if (head_ != none && slots_[head_].hash == hash && slots_[head_].key == key) {
+      inserted = false;
+      return slots_[head_].value;
+    }
     std::size_t at = hash & mask_;
     for (; index_[at] != empty; at = (at + 1) & mask_) {
       const auto slot_number = index_[at];
@@ -66,9 +104,17 @@ class prefix_table {
     return s.value;
   }
 
+  /// The entry for `key` if it is the most recently seen one, else nullptr: the common case of
+  /// touch(), cheap enough to inline.
+  Value* front(const hashed_prefix& key) {
+    if (head_ == none) return nullptr;
+    auto& s = slots_[head_];
+    return s.hash == key.hash && s.key == key.prefix ? &s.value : nullptr;
+  }
+
   /// The entry for `key`, or nullptr; does not change the order.
   Value* find(const ip_prefix& key) {
-    const auto hash = hash_of(key);
+    const auto hash = hash_prefix(key, seed_);
     for (std::size_t at = hash & mask_; index_[at] != empty; at = (at + 1) & mask_) {
       auto& s = slots_[index_[at]];
       if (s.hash == hash && s.key == key) return &s.value;
@@ -81,6 +127,9 @@ class prefix_table {
   void for_each(F&& f) {
     for (auto i = head_; i != none; i = slots_[i].next) f(slots_[i].key, slots_[i].value);
   }
+
+  /// `key` with its hash under this table's seed.
+  hashed_prefix hashed(const ip_prefix& key) const { return {key, hash_prefix(key, seed_)}; }
 
   std::size_t size() const { return slots_.size(); }
   std::size_t capacity() const { return capacity_; }
@@ -96,23 +145,6 @@ class prefix_table {
     std::uint32_t next = none;
     Value value{};
   };
-
-  std::uint32_t hash_of(const ip_prefix& key) const {
-    // Two rounds of a 64-bit mixer (splitmix64's finaliser) over the key, keyed by the seed.
-    auto mix = [](std::uint64_t x) {
-      x ^= x >> 30;
-      x *= 0xbf58476d1ce4e5b9ULL;
-      x ^= x >> 27;
-      x *= 0x94d049bb133111ebULL;
-      return x ^ (x >> 31);
-    };
-    std::uint64_t high = 0;
-    std::uint64_t low = 0;
-    for (int i = 0; i < 8; ++i) high = (high << 8) | key.bytes[static_cast<std::size_t>(i)];
-    for (int i = 8; i < 16; ++i) low = (low << 8) | key.bytes[static_cast<std::size_t>(i)];
-    const auto h = mix(mix(high ^ seed_) ^ low ^ (std::uint64_t{key.length} << 56));
-    return static_cast<std::uint32_t>(h ^ (h >> 32));
-  }
 
   void unlink(std::uint32_t i) {
     auto& s = slots_[i];

@@ -14,14 +14,6 @@ rate_limiter::rate_limiter(rate_limit_settings settings, std::uint64_t seed)
   settings_.burst = std::max<std::uint32_t>(settings_.burst, 1);
 }
 
-void rate_limiter::refill(bucket& b, nanoseconds now) const {
-  if (now <= b.refilled) return;
-  const double seconds = static_cast<double>(now - b.refilled) * 1e-9;
-  b.tokens = std::min(static_cast<double>(settings_.burst),
-                      b.tokens + seconds * static_cast<double>(settings_.rate));
-  b.refilled = now;
-}
-
 void rate_limiter::stop_limiting(const ip_prefix& prefix, bucket& b, rate_event::kind why) {
   events_.push_back({why, prefix, b.dropped});
   b.limited = false;
@@ -29,10 +21,10 @@ void rate_limiter::stop_limiting(const ip_prefix& prefix, bucket& b, rate_event:
   --limited_;
 }
 
-bool rate_limiter::allow(const ip_prefix& prefix, nanoseconds now) {
-  if (settings_.rate == 0) return true;
+bool rate_limiter::decide(const hashed_prefix& key, nanoseconds now) {
+  const ip_prefix& prefix = key.prefix;
   bool inserted = false;
-  auto& b = table_.touch(prefix, inserted, [this](const ip_prefix& old, bucket& gone) {
+  auto& b = table_.touch(key, inserted, [this](const ip_prefix& old, bucket& gone) {
     if (gone.limited) stop_limiting(old, gone, rate_event::kind::forgotten);
   });
   if (inserted) {

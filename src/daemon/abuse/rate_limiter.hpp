@@ -5,6 +5,7 @@
 // reaches the same worker (net/socket_options.hpp says how), so only the table is shared out.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -39,7 +40,20 @@ class rate_limiter {
   rate_limiter(rate_limit_settings settings, std::uint64_t seed);
 
   /// Whether a datagram from `prefix` at `now` is within the limit. Counts what it drops.
-  bool allow(const ip_prefix& prefix, nanoseconds now);
+  bool allow(const ip_prefix& prefix, nanoseconds now) { return allow(table_.hashed(prefix), now); }
+  /// The same for a prefix hashed with the `seed` this limiter was made with. The common case,
+  /// a datagram within the limit from the prefix seen last, is inline.
+  bool allow(const hashed_prefix& prefix, nanoseconds now) {
+    if (settings_.rate == 0) return true;
+    if (bucket* b = table_.front(prefix); b != nullptr && !b->limited) {
+      refill(*b, now);
+      if (b->tokens >= 1.0) {
+        b->tokens -= 1.0;
+        return true;
+      }
+    }
+    return decide(prefix, now);
+  }
 
   /// Ends limiting of prefixes whose bucket has filled again: they have been quiet, or under
   /// the rate, for burst/rate seconds. Call about once a second.
@@ -62,7 +76,14 @@ class rate_limiter {
     bool limited = false;
   };
 
-  void refill(bucket& b, nanoseconds now) const;
+  bool decide(const hashed_prefix& prefix, nanoseconds now);
+  void refill(bucket& b, nanoseconds now) const {
+    if (now <= b.refilled) return;
+    const double seconds = static_cast<double>(now - b.refilled) * 1e-9;
+    b.tokens = std::min(static_cast<double>(settings_.burst),
+                        b.tokens + seconds * static_cast<double>(settings_.rate));
+    b.refilled = now;
+  }
   bool full(const bucket& b) const { return b.tokens >= static_cast<double>(settings_.burst); }
   void stop_limiting(const ip_prefix& prefix, bucket& b, rate_event::kind why);
 

@@ -68,14 +68,25 @@ datagram_socket::datagram_socket(asio::ip::udp::socket socket, bool reply_from_d
     : socket_(std::move(socket)),
       reply_from_destination_(reply_from_destination),
       buffers_(std::make_unique<batch_buffers>()),
+      datagrams_(buffers_->datagrams.data()),
+      send_headers_(buffers_->send_headers.data()),
+      send_iov_(buffers_->send_iov.data()),
       local_endpoint_(socket_.local_endpoint()) {
   set_non_blocking(socket_);
   auto& b = *buffers_;
+  // What stays the same from batch to batch is set once; recvmmsg() changes only the lengths.
   for (std::size_t i = 0; i < datagram_batch_size; ++i) {
     b.receive_iov[i] = {b.payload.get() + i * slot_bytes, slot_bytes};
     auto& header = b.receive_headers[i].msg_hdr;
     header.msg_iov = &b.receive_iov[i];
     header.msg_iovlen = 1;
+    header.msg_name = b.datagrams[i].peer.data();
+    header.msg_namelen = static_cast<socklen_t>(b.datagrams[i].peer.capacity());
+    header.msg_control = reply_from_destination_ ? b.receive_control[i].data() : nullptr;
+    header.msg_controllen = reply_from_destination_ ? control_bytes : 0;
+    auto& reply = b.send_headers[i].msg_hdr;
+    reply.msg_iov = b.send_iov[i].data();
+    reply.msg_iovlen = b.send_iov[i].size();
   }
 }
 
@@ -94,13 +105,15 @@ void datagram_socket::close() {
   socket_.close(ignored);
 }
 
-void datagram_socket::decode(std::size_t index) {
+// Inline into receive(), its only caller, which runs it for every datagram.
+[[gnu::always_inline]] inline void datagram_socket::decode(std::size_t index) {
   auto& b = *buffers_;
   auto& header = b.receive_headers[index];
   auto& d = b.datagrams[index];
   d.peer.resize(header.msg_hdr.msg_namelen);
   d.payload = std::string_view(reinterpret_cast<const char*>(b.receive_iov[index].iov_base),
                                std::min<std::size_t>(header.msg_len, slot_bytes));
+  if (!reply_from_destination_) return;  // no packet info: the destination stays unknown
   d.destination.reset();
   d.destination_ifindex = 0;
   d.destination_is_broadcast = false;
@@ -109,11 +122,19 @@ void datagram_socket::decode(std::size_t index) {
     if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
       in_pktinfo info;
       std::memcpy(&info, CMSG_DATA(c), sizeof info);
-      d.destination = asio::ip::address_v4(ntohl(info.ipi_addr.s_addr));
-      d.destination_ifindex = static_cast<unsigned>(info.ipi_ifindex);
+      // On a dual-stack socket the IPv6 packet info names the destination, mapped, and replies
+      // leave from it; this one only adds the broadcast flag.
+      if (!d.destination) {
+        d.destination = asio::ip::address_v4(ntohl(info.ipi_addr.s_addr));
+        d.destination_ifindex = static_cast<unsigned>(info.ipi_ifindex);
+      }
       // The kernel reports a local address other than the header's destination only when that
-      // destination was not one of ours: a broadcast (or multicast) address.
-      d.destination_is_broadcast = info.ipi_addr.s_addr != info.ipi_spec_dst.s_addr;
+      // destination was not one of ours: a broadcast (or multicast) address. This holds for
+      // directed broadcasts (10.0.0.255 on a /24) as well as 255.255.255.255. A datagram queued
+      // before packet info was turned on (one that woke a socket-activated service) carries an
+      // unset local address, 0.0.0.0: that says nothing about broadcast.
+      d.destination_is_broadcast =
+          info.ipi_spec_dst.s_addr != 0 && info.ipi_addr.s_addr != info.ipi_spec_dst.s_addr;
     } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
       in6_pktinfo info;
       std::memcpy(&info, CMSG_DATA(c), sizeof info);
@@ -160,22 +181,22 @@ asio::awaitable<const datagram*> datagram_socket::receive() {
       batches_without_wait_ = 0;
       // Idle: a good moment to give back what large datagrams made resident.
       if (large_slots_ != 0) release_large_slots();
-      asio::error_code error;
-      co_await socket_.async_wait(asio::socket_base::wait_read,
-                                  asio::redirect_error(asio::use_awaitable, error));
+      // The queue was found empty just now, with no turn of the event loop since: the edge of
+      // the next datagram is still to come, so the wait needs no re-arming (readable_wait.hpp).
       // Cancelled by retire(): go on to read what is queued. Any other error shows in recvmmsg().
+      asio::error_code error;
+      co_await socket_.async_wait_readable(asio::redirect_error(asio::use_awaitable, error));
     }
-    for (std::size_t i = 0; i < receive_limit_; ++i) {
+    // The kernel wrote the lengths of the headers it filled last time; restore those only.
+    for (std::size_t i = 0; i < filled_; ++i) {
       auto& header = b.receive_headers[i].msg_hdr;
-      header.msg_name = b.datagrams[i].peer.data();
       header.msg_namelen = static_cast<socklen_t>(b.datagrams[i].peer.capacity());
-      header.msg_control = reply_from_destination_ ? b.receive_control[i].data() : nullptr;
       header.msg_controllen = reply_from_destination_ ? control_bytes : 0;
-      header.msg_flags = 0;
     }
     requested_ = receive_limit_;
     const int count = recvmmsg(socket_.native_handle(), b.receive_headers.data(),
                                static_cast<unsigned>(requested_), MSG_DONTWAIT, nullptr);
+    filled_ = count > 0 ? static_cast<std::size_t>(count) : 0;
     if (count > 0) {
       bool large = false;
       for (std::size_t i = 0; i < static_cast<std::size_t>(count); ++i) {
@@ -210,47 +231,38 @@ asio::awaitable<const datagram*> datagram_socket::receive() {
   }
 }
 
+void datagram_socket::add_packet_info(std::size_t index, const datagram& request) {
+  auto& header = send_headers_[index].msg_hdr;
+  auto* control = buffers_->send_control[index].data();
+  header.msg_control = control;
+  header.msg_controllen = control_bytes;
+  cmsghdr* c = CMSG_FIRSTHDR(&header);
+  if (request.destination->is_v4()) {
+    in_pktinfo info{};
+    info.ipi_spec_dst.s_addr = htonl(request.destination->to_v4().to_uint());
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = IP_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof info);
+    std::memcpy(CMSG_DATA(c), &info, sizeof info);
+    header.msg_controllen = CMSG_SPACE(sizeof info);
+  } else {
+    const auto v6 = request.destination->to_v6();
+    in6_pktinfo info{};
+    const auto bytes = v6.to_bytes();
+    std::memcpy(&info.ipi6_addr, bytes.data(), bytes.size());
+    // Link-local addresses are only meaningful with their interface.
+    info.ipi6_ifindex = v6.is_link_local() ? request.destination_ifindex : 0;
+    c->cmsg_level = IPPROTO_IPV6;
+    c->cmsg_type = IPV6_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof info);
+    std::memcpy(CMSG_DATA(c), &info, sizeof info);
+    header.msg_controllen = CMSG_SPACE(sizeof info);
+  }
+}
+
 asio::awaitable<void> datagram_socket::send(const datagram& request, std::string_view prefix,
                                             std::string_view payload) {
-  auto& b = *buffers_;
-  const std::size_t index = queued_++;
-  auto& iov = b.send_iov[index];
-  iov[0] = {const_cast<char*>(prefix.data()), prefix.size()};
-  iov[1] = {const_cast<char*>(payload.data()), payload.size()};
-  auto& header = b.send_headers[index].msg_hdr;
-  header = {};
-  header.msg_name = const_cast<sockaddr*>(request.peer.data());
-  header.msg_namelen = static_cast<socklen_t>(request.peer.size());
-  header.msg_iov = iov.data();
-  header.msg_iovlen = iov.size();
-  if (reply_from_destination_ && request.destination) {
-    auto* control = b.send_control[index].data();
-    header.msg_control = control;
-    header.msg_controllen = control_bytes;
-    cmsghdr* c = CMSG_FIRSTHDR(&header);
-    if (request.destination->is_v4()) {
-      in_pktinfo info{};
-      info.ipi_spec_dst.s_addr = htonl(request.destination->to_v4().to_uint());
-      c->cmsg_level = IPPROTO_IP;
-      c->cmsg_type = IP_PKTINFO;
-      c->cmsg_len = CMSG_LEN(sizeof info);
-      std::memcpy(CMSG_DATA(c), &info, sizeof info);
-      header.msg_controllen = CMSG_SPACE(sizeof info);
-    } else {
-      const auto v6 = request.destination->to_v6();
-      in6_pktinfo info{};
-      const auto bytes = v6.to_bytes();
-      std::memcpy(&info.ipi6_addr, bytes.data(), bytes.size());
-      // Link-local addresses are only meaningful with their interface.
-      info.ipi6_ifindex = v6.is_link_local() ? request.destination_ifindex : 0;
-      c->cmsg_level = IPPROTO_IPV6;
-      c->cmsg_type = IPV6_PKTINFO;
-      c->cmsg_len = CMSG_LEN(sizeof info);
-      std::memcpy(CMSG_DATA(c), &info, sizeof info);
-      header.msg_controllen = CMSG_SPACE(sizeof info);
-    }
-  }
-  if (queued_ == datagram_batch_size) co_await flush();
+  if (queue_reply(request, prefix, payload)) co_await flush();
 }
 
 asio::awaitable<void> datagram_socket::flush() {

@@ -19,6 +19,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "daemon/net/readable_wait.hpp"
+
 namespace udpecho {
 
 /// How many datagrams one recvmmsg()/sendmmsg() moves at most.
@@ -48,13 +50,35 @@ class datagram_socket {
   datagram_socket(const datagram_socket&) = delete;
   datagram_socket& operator=(const datagram_socket&) = delete;
 
-  /// The next datagram. Suspends only when the kernel has none queued. After retire(): null once
-  /// the datagrams already read are handed out and their replies sent, and the kernel queue is
-  /// drained (at most `drain_batches` more batches); the socket is then done and may be closed.
+  /// The next datagram of the batch at hand, or nullptr once it is used up (then receive()).
+  /// An ordinary call: most datagrams come this way, without a coroutine frame or a resumption.
+  const datagram* try_receive() { return next_ < received_ ? &datagrams_[next_++] : nullptr; }
+
+  /// The next datagram: sends the queued replies, then reads the next batch, waiting for the
+  /// kernel to have one if need be. After retire(): null once the datagrams already read are
+  /// handed out and their replies sent, and the kernel queue is drained (at most `drain_batches`
+  /// more batches); the socket is then done and may be closed.
   asio::awaitable<const datagram*> receive();
 
   /// Queues `prefix` + `payload` as one reply to `request`. Both views must stay valid until the
-  /// next receive(); the payload normally points into the request itself.
+  /// next receive(); the payload normally points into the request itself. Returns true when the
+  /// queue is full: flush() must then be awaited before the next reply is queued.
+  /// Inline: it runs for every reply; only packet info for a wildcard socket is out of line.
+  bool queue_reply(const datagram& request, std::string_view prefix, std::string_view payload) {
+    const std::size_t index = queued_++;
+    auto& iov = send_iov_[index];
+    iov[0] = {const_cast<char*>(prefix.data()), prefix.size()};
+    iov[1] = {const_cast<char*>(payload.data()), payload.size()};
+    auto& header = send_headers_[index].msg_hdr;
+    header.msg_name = const_cast<sockaddr*>(request.peer.data());
+    header.msg_namelen = static_cast<socklen_t>(request.peer.size());
+    header.msg_control = nullptr;
+    header.msg_controllen = 0;
+    if (reply_from_destination_ && request.destination) add_packet_info(index, request);
+    return queued_ == datagram_batch_size;
+  }
+
+  /// queue_reply(), and flush() when the queue is full.
   asio::awaitable<void> send(const datagram& request, std::string_view prefix,
                              std::string_view payload);
 
@@ -76,17 +100,23 @@ class datagram_socket {
   struct batch_buffers;
 
   void decode(std::size_t index);
+  /// Makes reply `index` leave from the address `request` was sent to.
+  void add_packet_info(std::size_t index, const datagram& request);
   /// Gives back the pages large datagrams made resident, if it has not done so for a second.
   void release_large_slots();
 
-  asio::ip::udp::socket socket_;
+  readable_socket socket_;
   bool reply_from_destination_;
   std::unique_ptr<batch_buffers> buffers_;
+  datagram* datagrams_;           // the batch, in buffers_
+  mmsghdr* send_headers_;         // the replies' headers and data, in buffers_
+  std::array<iovec, 2>* send_iov_;
   std::size_t received_ = 0;      // datagrams in the current batch
   std::size_t next_ = 0;          // the next one receive() hands out
   std::size_t queued_ = 0;        // replies waiting for flush()
   std::size_t receive_limit_ = datagram_batch_size;  // datagrams the next recvmmsg() may take
   std::size_t requested_ = 0;     // ... and what the last one asked for
+  std::size_t filled_ = 0;        // headers the last recvmmsg() filled (and changed)
   unsigned batches_without_wait_ = 0;
   std::uint64_t large_slots_ = 0;  // slots that held a large datagram since the last release
   std::chrono::steady_clock::time_point last_release_;

@@ -55,9 +55,14 @@ void set_receive_buffer(asio::ip::udp::socket& socket) {
 
 void enable_packet_info(asio::ip::udp::socket& socket) {
   if (socket.local_endpoint().protocol() == asio::ip::udp::v6()) {
-    // IPv6 packet info also reports IPv4 datagrams on a dual-stack socket, as mapped addresses.
+    // IPv6 packet info also reports IPv4 datagrams on a dual-stack socket, as mapped addresses,
+    // but it has no word for broadcast; IPv4 packet info, which a dual-stack socket also gives
+    // for its IPv4 datagrams, does (see datagram_socket's decode).
     set_int(socket.native_handle(), IPPROTO_IPV6, IPV6_RECVPKTINFO, 1,
             "setsockopt(IPV6_RECVPKTINFO)");
+    if (!is_v6_only(socket.native_handle())) {
+      set_int(socket.native_handle(), IPPROTO_IP, IP_PKTINFO, 1, "setsockopt(IP_PKTINFO)");
+    }
   } else {
     set_int(socket.native_handle(), IPPROTO_IP, IP_PKTINFO, 1, "setsockopt(IP_PKTINFO)");
   }

@@ -32,15 +32,25 @@ std::string status_message(std::string_view text);
 /// "RELOADING=1" with the CLOCK_MONOTONIC time of the reload request, as newer managers expect.
 std::string reloading_message(std::chrono::microseconds monotonic_now);
 
+/// The largest $WATCHDOG_USEC taken (a year): anything above is nonsense, and a value near the
+/// 64-bit limit would overflow the timer into a busy loop.
+inline constexpr std::int64_t max_watchdog_usec = 365LL * 24 * 3600 * 1'000'000;
+
 /// How often to send WATCHDOG=1: half of $WATCHDOG_USEC, as sd_watchdog_enabled(3) advises; none
-/// when the watchdog is off, the value is not a positive number, or $WATCHDOG_PID names another
-/// process.
+/// when the watchdog is off, the value is not a number from 1 to max_watchdog_usec, or
+/// $WATCHDOG_PID names another process. A value that is set but malformed or out of range (the
+/// usec, or a pid that is no number) also sets `warning`, when given, to one line saying so.
 std::optional<std::chrono::microseconds> watchdog_interval(const char* watchdog_usec,
                                                            const char* watchdog_pid,
-                                                           std::int64_t own_pid);
+                                                           std::int64_t own_pid,
+                                                           std::string* warning = nullptr);
 
-/// Sends notifications to the service manager, if there is one. Failures are logged once and never
-/// stop the daemon: it must serve with or without a manager listening.
+/// watchdog_interval() of $WATCHDOG_USEC and $WATCHDOG_PID; logs its warning, if any.
+std::optional<std::chrono::microseconds> watchdog_from_environment(std::int64_t own_pid);
+
+/// Sends notifications to the service manager, if there is one. Sending never blocks: a message
+/// the manager's socket does not take at once is dropped and counted. Failures are logged once
+/// and never stop the daemon: it must serve with or without a manager listening.
 class notifier {
  public:
   /// No manager: every send() is a no-op.
@@ -56,13 +66,17 @@ class notifier {
 
   bool enabled() const { return address_.has_value(); }
 
-  /// Sends one message; returns whether the manager's socket took it.
+  /// Sends one message without waiting; returns whether the manager's socket took it.
   bool send(std::string_view message);
+
+  /// Messages not taken, since the start.
+  std::uint64_t dropped() const { return dropped_; }
 
  private:
   std::optional<notify_address> address_;
   int fd_ = -1;
   bool warned_ = false;
+  std::uint64_t dropped_ = 0;
 };
 
 }  // namespace udpecho

@@ -9,12 +9,23 @@ using namespace udpecho;
 using namespace std::chrono_literals;
 
 TEST_CASE("the reply line") {
-  CHECK(reply_message("server send data:hello", "127.0.0.1:5002", 210us) ==
+  CHECK(reply_message(escape_mode::utf8, "server send data:hello", "127.0.0.1:5002", 210us) ==
         "server send data:hello  (from 127.0.0.1:5002, 0.21 ms)");
-  CHECK(reply_message("a\x1b[2Jb\n", "[::1]:7", 1500us) ==
+  CHECK(reply_message(escape_mode::utf8, "a\x1b[2Jb\n", "[::1]:7", 1500us) ==
         "a\\x1b[2Jb\\n  (from [::1]:7, 1.50 ms)");
-  CHECK(reply_message("x", "127.0.0.1:5002", 210us, 2) ==
+  CHECK(reply_message(escape_mode::utf8, "x", "127.0.0.1:5002", 210us, 2) ==
         "x  (from 127.0.0.1:5002, 0.21 ms after try 2)");
+}
+
+TEST_CASE("a reply is text on a UTF-8 terminal and ASCII on any other, escaped the same way") {
+  CHECK(reply_message(escape_mode::utf8, "data:你好\u202e", "127.0.0.1:5002", 210us) ==
+        "data:你好\\u{202e}  (from 127.0.0.1:5002, 0.21 ms)");
+  CHECK(reply_message(escape_mode::ascii, "data:你", "127.0.0.1:5002", 210us) ==
+        "data:\\xe4\\xbd\\xa0  (from 127.0.0.1:5002, 0.21 ms)");
+  CHECK(late_reply_message(escape_mode::utf8, "p:你", "h:1", 1ms, 2, "你") ==
+        "late reply to line 2 \"你\", 1.00 ms after it was sent: p:你  (from h:1)");
+  CHECK(unexpected_datagram_message(escape_mode::utf8, "\xc2\x9b", "h:1") ==
+        "unexpected datagram: \\u{009b}  (from h:1, 2 bytes, answers no line sent)");
 }
 
 TEST_CASE("failures, each on one line") {
@@ -36,12 +47,12 @@ TEST_CASE("failures, each on one line") {
 }
 
 TEST_CASE("late, duplicate and unexpected datagrams name the line they belong to") {
-  CHECK(late_reply_message("p:first", "127.0.0.1:5002", 1200ms, 1, "first") ==
+  CHECK(late_reply_message(escape_mode::utf8, "p:first", "127.0.0.1:5002", 1200ms, 1, "first") ==
         "late reply to line 1 \"first\", 1200.00 ms after it was sent: p:first  (from "
         "127.0.0.1:5002)");
-  CHECK(duplicate_reply_message("p:dup", "127.0.0.1:5002", 4, "dup") ==
+  CHECK(duplicate_reply_message(escape_mode::utf8, "p:dup", "127.0.0.1:5002", 4, "dup") ==
         "duplicate reply to line 4 \"dup\": p:dup  (from 127.0.0.1:5002)");
-  CHECK(unexpected_datagram_message("\x07odd", "127.0.0.1:5002") ==
+  CHECK(unexpected_datagram_message(escape_mode::utf8, "\x07odd", "127.0.0.1:5002") ==
         "unexpected datagram: \\x07odd  (from 127.0.0.1:5002, 4 bytes, answers no line sent)");
 }
 

@@ -93,9 +93,34 @@ TEST_CASE("binary bytes and an empty line pair by content too") {
   ledger.give_up(empty);
   const auto bin = ledger.add(binary);
   CHECK(ledger.match("p:" + binary).line->number == bin);
-  // Only the empty line matches a bare prefix; it was given up, so the reply is late.
-  auto m = ledger.match("server send data:");
+  // Only the empty line matches the bare prefix the last reply showed ("p:"); it was given up,
+  // so the reply is late.
+  CHECK(ledger.match("server send data:").kind == reply_kind::unexpected);
+  auto m = ledger.match("p:");
   CHECK(m.kind == reply_kind::late);
+  CHECK(m.line->number == empty);
+}
+
+TEST_CASE("an empty line is answered only by the bare prefix, never by any datagram") {
+  reply_ledger ledger;
+  const auto empty = ledger.add("");
+  // Before any reply showed the server's prefix, udpechod's default stands for it.
+  CHECK(ledger.match(std::string(65507, 'j')).kind == reply_kind::unexpected);
+  CHECK(ledger.match("").kind == reply_kind::unexpected);
+  CHECK(ledger.match("server send data:junk").kind == reply_kind::unexpected);
+  auto m = ledger.match("server send data:");
+  CHECK(m.kind == reply_kind::answer);
+  CHECK(m.line->number == empty);
+}
+
+TEST_CASE("a plain echo server's prefix is empty: its empty datagram answers the empty line") {
+  reply_ledger ledger;
+  ledger.add("hello");
+  CHECK(ledger.match("hello").kind == reply_kind::answer);
+  const auto empty = ledger.add("");
+  CHECK(ledger.match("server send data:").kind == reply_kind::unexpected);
+  auto m = ledger.match("");
+  CHECK(m.kind == reply_kind::answer);
   CHECK(m.line->number == empty);
 }
 

@@ -86,6 +86,14 @@ TEST_CASE("log_level: the seven names") {
         "error, critical or off)");
 }
 
+TEST_CASE("log_escape: utf8 (the default) or ascii") {
+  CHECK(parse("").config.log_escape == udpecho::escape_mode::utf8);
+  CHECK(parse("log_escape = ascii").config.log_escape == udpecho::escape_mode::ascii);
+  CHECK(parse("log_escape = utf8").config.log_escape == udpecho::escape_mode::utf8);
+  CHECK(only_error("log_escape = UTF-8") ==
+        "udpechod.conf:1: log_escape: 'UTF-8' is not utf8 or ascii");
+}
+
 TEST_CASE("log_payload_bytes: 0-65535") {
   CHECK(parse("log_payload_bytes = 0").config.log_payload_bytes == 0);
   CHECK(parse("log_payload_bytes = 65535").config.log_payload_bytes == 65535);
@@ -199,4 +207,27 @@ TEST_CASE("workers: 1-256 or auto; default 1") {
         "udpechod.conf:1: workers: '257' is not 'auto' or a number from 1 to 256");
   CHECK(only_error("workers = many") ==
         "udpechod.conf:1: workers: 'many' is not 'auto' or a number from 1 to 256");
+}
+
+TEST_CASE("metrics_listen: ADDRESS:PORT, IPv6 in brackets; empty or unset is off") {
+  CHECK_FALSE(parse("").config.metrics_listen.has_value());
+  CHECK_FALSE(parse("metrics_listen =").config.metrics_listen.has_value());
+  const auto v4 = parse("metrics_listen = 127.0.0.1:9525").config.metrics_listen;
+  REQUIRE(v4.has_value());
+  CHECK(v4->address == asio::ip::make_address("127.0.0.1"));
+  CHECK(v4->port == 9525);
+  const auto v6 = parse("metrics_listen = [::1]:0").config.metrics_listen;
+  REQUIRE(v6.has_value());
+  CHECK(v6->address == asio::ip::make_address("::1"));
+  CHECK(v6->port == 0);
+  CHECK(only_error("metrics_listen = ::1:9525") ==
+        "udpechod.conf:1: metrics_listen: '::1:9525' is not ADDRESS:PORT (an IPv6 address goes "
+        "in brackets: [::1]:9525)");
+  CHECK(only_error("metrics_listen = 127.0.0.1") ==
+        "udpechod.conf:1: metrics_listen: '127.0.0.1' is not ADDRESS:PORT (an IPv6 address goes "
+        "in brackets: [::1]:9525)");
+  CHECK(only_error("metrics_listen = localhost:9525") ==
+        "udpechod.conf:1: metrics_listen: 'localhost' is not an IPv4 or IPv6 address");
+  CHECK(only_error("metrics_listen = 127.0.0.1:70000") ==
+        "udpechod.conf:1: metrics_listen: '70000' is not a port (0-65535)");
 }

@@ -46,3 +46,10 @@ TEST_CASE("bad command lines say why") {
   CHECK(parse({"--version=1"}).error == "option '--version' takes no value");
   CHECK(parse({"file"}).error == "unexpected argument 'file'");
 }
+
+TEST_CASE("arguments in an error are escaped once, where the message quotes them") {
+  CHECK(parse({"--bind", "1.2.3.4\x1b[31m"}).error ==
+        "--bind: '1.2.3.4\\x1b[31m' is not an IPv4 or IPv6 address");
+  CHECK(parse({"--b\x1bnd"}).error == "unknown option '--b\\x1bnd'");
+  CHECK(parse({"x\ny"}).error == "unexpected argument 'x\\ny'");
+}

@@ -13,11 +13,10 @@ constexpr std::int64_t s = 1'000'000'000;
 constexpr std::array<std::uint16_t, 1> own{5002};
 constexpr std::string_view reply_prefix = "server send data:";
 
-datagram from(const char* address, std::uint16_t port, std::string_view payload = "hi") {
-  datagram d;
-  d.peer = {asio::ip::make_address(address), port};
-  d.payload = payload;
-  return d;
+datagram_facts from(const char* address, std::uint16_t port, std::string_view payload = "hi") {
+  static asio::ip::udp::endpoint peer;  // facts point at their endpoint, for log lines
+  peer = {asio::ip::make_address(address), port};
+  return facts_of(peer, payload);
 }
 
 abuse_settings settings(std::string_view text) {
@@ -33,13 +32,14 @@ TEST_CASE("access control comes first, then loop rules, then the rate limit") {
                              "rate_prefix_v4 = 32\n"),
                     1);
   // Denied and from a low port: counted as denied only.
-  CHECK_FALSE(guard.admit(from("192.0.2.66", 7), own, reply_prefix, s));
+  CHECK_FALSE(guard.admit(from("192.0.2.66", 7), own, reply_prefix, s).answer);
   // From a low port: a loop drop, which spends none of the rate budget.
-  CHECK_FALSE(guard.admit(from("192.0.2.1", 19), own, reply_prefix, s));
-  CHECK(guard.admit(from("192.0.2.1", 40000), own, reply_prefix, s));
-  CHECK_FALSE(guard.admit(from("192.0.2.1", 40000), own, reply_prefix, s));
-  CHECK_FALSE(guard.admit(from("::ffff:192.0.2.1", 40000, "server send data:x"), own,
-                          reply_prefix, s));
+  CHECK_FALSE(guard.admit(from("192.0.2.1", 19), own, reply_prefix, s).answer);
+  CHECK(guard.admit(from("192.0.2.1", 40000), own, reply_prefix, s).answer);
+  CHECK_FALSE(guard.admit(from("192.0.2.1", 40000), own, reply_prefix, s).answer);
+  CHECK_FALSE(
+      guard.admit(from("::ffff:192.0.2.1", 40000, "server send data:x"), own, reply_prefix, s)
+          .answer);
   const auto drops = guard.drops();
   CHECK(drops.denied == 1);
   CHECK(drops.loop[static_cast<std::size_t>(loop_rule::source_port)] == 1);
@@ -53,11 +53,15 @@ TEST_CASE("access control comes first, then loop rules, then the rate limit") {
 TEST_CASE("exempt prefixes and rate_limit = 0 are never limited; reload keeps the rest") {
   spdlog::set_level(spdlog::level::off);
   abuse_guard guard(settings("rate_limit = 1\nrate_burst = 1\nrate_exempt = 10.0.0.0/8\n"), 2);
-  for (int i = 0; i < 100; ++i) CHECK(guard.admit(from("10.1.2.3", 40000), own, reply_prefix, s));
-  CHECK(guard.admit(from("192.0.2.1", 40000), own, reply_prefix, s));
-  CHECK_FALSE(guard.admit(from("192.0.2.1", 40000), own, reply_prefix, s));
+  for (int i = 0; i < 100; ++i) {
+    CHECK(guard.admit(from("10.1.2.3", 40000), own, reply_prefix, s).answer);
+  }
+  CHECK(guard.admit(from("192.0.2.1", 40000), own, reply_prefix, s).answer);
+  CHECK_FALSE(guard.admit(from("192.0.2.1", 40000), own, reply_prefix, s).answer);
   guard.configure(settings("rate_limit = 0\n"));
-  for (int i = 0; i < 100; ++i) CHECK(guard.admit(from("192.0.2.1", 40000), own, reply_prefix, s));
+  for (int i = 0; i < 100; ++i) {
+    CHECK(guard.admit(from("192.0.2.1", 40000), own, reply_prefix, s).answer);
+  }
   CHECK(guard.rate_table_capacity() == 0);
   CHECK(guard.drops().rate_limited == 1);
 }
@@ -65,8 +69,8 @@ TEST_CASE("exempt prefixes and rate_limit = 0 are never limited; reload keeps th
 TEST_CASE("loop_protection = no answers what the rules would drop") {
   spdlog::set_level(spdlog::level::off);
   abuse_guard guard(settings("loop_protection = no\n"), 3);
-  CHECK(guard.admit(from("192.0.2.1", 7), own, reply_prefix, s));
-  CHECK(guard.admit(from("192.0.2.1", 5002, "server send data:x"), own, reply_prefix, s));
+  CHECK(guard.admit(from("192.0.2.1", 7), own, reply_prefix, s).answer);
+  CHECK(guard.admit(from("192.0.2.1", 5002, "server send data:x"), own, reply_prefix, s).answer);
 }
 
 TEST_CASE("workers share the table; each applies the full rate to the prefixes steered to it") {

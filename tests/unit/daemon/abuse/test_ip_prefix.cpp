@@ -96,3 +96,16 @@ TEST_CASE("prefix_of cuts an address to the family's length") {
   CHECK(prefix_of(bytes("10.1.1.1"), 16, 56) == prefix_of(bytes("10.1.200.9"), 16, 56));
   CHECK_FALSE(prefix_of(bytes("10.1.1.1"), 16, 56) == prefix_of(bytes("10.2.1.1"), 16, 56));
 }
+
+TEST_CASE("prefix_cutter cuts as prefix_of does, in both families and at every length") {
+  for (const char* text :
+       {"192.0.2.255", "10.1.2.3", "::ffff:198.51.100.7", "2001:db8:ffff::1", "ff02::1", "::"}) {
+    const auto bytes = to_address_bytes(asio::ip::make_address(text));
+    for (unsigned v4 : {0u, 1u, 8u, 23u, 24u, 31u, 32u}) {
+      for (unsigned v6 : {0u, 7u, 48u, 56u, 64u, 65u, 127u, 128u}) {
+        INFO(text, " /", v4, " /", v6);
+        CHECK(prefix_cutter(v4, v6).cut(bytes, is_v4_bytes(bytes)) == prefix_of(bytes, v4, v6));
+      }
+    }
+  }
+}

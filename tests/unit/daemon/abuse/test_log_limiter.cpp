@@ -68,3 +68,24 @@ TEST_CASE("suppressions of prefixes the table forgot are still summarised") {
   REQUIRE(lines.size() == 1);
   CHECK(lines[0].text() == "1 log line suppressed for 1 more prefix");
 }
+
+TEST_CASE("a flood counts every suppressed line while lines about another prefix come between") {
+  // The silent stretch of a prefix must end when another prefix is logged, and its count stay
+  // exact: one limiter alternating runs of two prefixes against the budget worked out by hand.
+  log_limiter limiter({}, 7);
+  const auto a = prefix_of(to_address_bytes(asio::ip::make_address("192.0.2.1")), 24, 56);
+  const auto b = prefix_of(to_address_bytes(asio::ip::make_address("2001:db8::1")), 24, 56);
+  int written_a = 0;
+  int written_b = 0;
+  // 10 s, 1000 lines a second each: a burst of 10 and then 5 a second per prefix.
+  for (int i = 0; i < 10000; ++i) {
+    const std::int64_t now = s + std::int64_t{i} * s / 1000;
+    written_a += limiter.allow(a, now);
+    if (i % 3 == 0) written_b += limiter.allow(b, now);
+  }
+  CHECK(written_a >= 10 + 49);
+  CHECK(written_a <= 10 + 50);
+  CHECK(written_b >= 10 + 49);
+  CHECK(written_b <= 10 + 50);
+  CHECK(limiter.suppressed_total() == 10000 + 3334 - written_a - written_b);
+}

@@ -10,15 +10,15 @@ namespace {
 constexpr std::array<std::uint16_t, 1> own{5002};
 constexpr std::string_view prefix = "server send data:";
 
-loop_facts from(const char* address, std::uint16_t port, std::string_view payload = "hello") {
-  loop_facts facts;
-  facts.source = to_address_bytes(asio::ip::make_address(address));
-  facts.source_port = port;
-  facts.payload = payload;
-  return facts;
+datagram_facts from(const char* address, std::uint16_t port, std::string_view payload = "hello") {
+  static asio::ip::udp::endpoint peer;  // facts point at their endpoint; the rules read bytes
+  peer = {asio::ip::make_address(address), port};
+  return facts_of(peer, payload);
 }
 
-loop_rule check(const loop_facts& facts) { return check_loop(facts, own, prefix); }
+loop_rule check(const datagram_facts& facts) {
+  return check_loop(facts, own, prefix);
+}
 }  // namespace
 
 TEST_CASE("low source ports, port 0 and NFS are refused; ordinary ports are not") {
@@ -52,14 +52,14 @@ TEST_CASE("multicast, broadcast and unspecified sources are refused, in both fam
 
 TEST_CASE("datagrams sent to a broadcast or multicast address are refused (Fraggle)") {
   auto facts = from("192.0.2.1", 40000);
-  facts.destination = asio::ip::make_address("127.0.0.1");
+  set_destination(facts, asio::ip::make_address("127.0.0.1"), false);
   CHECK(check(facts) == loop_rule::none);
-  facts.destination_is_broadcast = true;  // the kernel's word, e.g. for 127.255.255.255
+  // The kernel's word, e.g. for 127.255.255.255.
+  set_destination(facts, asio::ip::make_address("127.0.0.1"), true);
   CHECK(check(facts) == loop_rule::destination_address);
-  facts.destination_is_broadcast = false;
   for (const char* address : {"224.0.0.1", "255.255.255.255", "ff02::1", "::ffff:239.1.1.1"}) {
     INFO(address);
-    facts.destination = asio::ip::make_address(address);
+    set_destination(facts, asio::ip::make_address(address), false);
     CHECK(check(facts) == loop_rule::destination_address);
   }
 }

@@ -5,8 +5,10 @@
 using namespace udpecho;
 
 namespace {
-asio::ip::udp::endpoint ep(const char* address, unsigned short port) {
-  return {asio::ip::make_address(address), port};
+datagram_facts ep(const char* address, unsigned short port) {
+  static asio::ip::udp::endpoint peer;  // facts point at their endpoint; add() reads only bytes
+  peer = {asio::ip::make_address(address), port};
+  return facts_of(peer, "");
 }
 }  // namespace
 

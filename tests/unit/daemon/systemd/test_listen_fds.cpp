@@ -81,3 +81,10 @@ TEST_CASE("a bound UDP socket is adopted as it is") {
   CHECK(sockets[0].non_blocking());
   sockets[0].release();  // descriptor 3 is restored by `passed`
 }
+
+TEST_CASE("values shown in an error are escaped: they came from the environment") {
+  CHECK(parse_listen_fds("1\x1b[31m", "1", 100).error ==
+        "LISTEN_PID='1\\x1b[31m' is not a process ID");
+  CHECK(parse_listen_fds("100", "1\nudpechod: forged", 100).error ==
+        "LISTEN_FDS='1\\nudpechod: forged' is not a descriptor count");
+}
