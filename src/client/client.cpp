@@ -24,6 +24,7 @@
 #include "client/resolve.hpp"
 #include "client/terminal_guard.hpp"
 #include "common/endpoint.hpp"
+#include "common/udp_limits.hpp"
 
 namespace udpecho {
 
@@ -158,7 +159,7 @@ asio::awaitable<void> start_client(client_run* run) {
     case client_mode::piped:
       run->session = std::make_unique<echo_session>(run->socket, options, run->streams);
       run->reader = std::make_unique<line_reader>(executor, STDIN_FILENO,
-                                                  largest_datagram_to(target.endpoint->address()));
+                                                  max_payload_to(target.endpoint->address()));
       asio::co_spawn(executor, receive_replies(run->session.get()), asio::detached);
       co_await send_piped_lines(run);
       break;

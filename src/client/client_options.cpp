@@ -6,6 +6,9 @@
 #include <string_view>
 
 #include "common/endpoint.hpp"
+#include "common/escape.hpp"
+#include "common/option_parser.hpp"
+#include "common/text.hpp"
 
 namespace udpecho {
 
@@ -68,63 +71,47 @@ std::string format_seconds(std::chrono::microseconds duration) {
 
 namespace {
 
-struct option_spec {
-  std::string_view long_name;  // empty when there is only a short form
-  char short_name;             // 0 when there is only a long form
-  bool takes_value;
-};
-
 constexpr option_spec specs[] = {
     {"", '4', false},     {"", '6', false},        {"timeout", 0, true},
     {"retries", 0, true}, {"count", 'c', true},    {"interval", 'i', true},
     {"size", 's', true},  {"version", 'V', false}, {"help", 'h', false},
 };
 
-std::string spec_name(const option_spec& spec) {
-  if (spec.long_name.empty()) return fmt::format("-{}", spec.short_name);
-  return fmt::format("--{}", spec.long_name);
-}
-
-template <typename Number>
-std::optional<Number> parse_number(const std::string& text, Number low, Number high) {
-  Number value{};
-  auto [stop, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || error != std::errc{} || stop != text.data() + text.size() || value < low ||
-      value > high) {
-    return std::nullopt;
-  }
-  return value;
-}
-
 // Applies one option; returns the reason it is wrong, or an empty string.
 std::string apply(client_options& options, const option_spec& spec, const std::string& value) {
-  const std::string name = spec_name(spec);
+  const std::string name = option_name(spec);
   if (spec.long_name == "timeout") {
     auto seconds = parse_seconds(value);
     if (!seconds || seconds->count() < 1000) {
-      return fmt::format("{}: '{}' is not a time in seconds (0.001-86400)", name, value);
+      return fmt::format("{}: '{}' is not a time in seconds (0.001-86400)", name,
+                         escape_bytes(value, 200));
     }
     options.timeout = *seconds;
   } else if (spec.long_name == "retries") {
     auto retries = parse_number<unsigned>(value, 0, 100);
-    if (!retries) return fmt::format("{}: '{}' is not a number of retries (0-100)", name, value);
+    if (!retries)
+      return fmt::format("{}: '{}' is not a number of retries (0-100)", name,
+                         escape_bytes(value, 200));
     options.retries = *retries;
   } else if (spec.short_name == 'c') {
     auto count = parse_number<std::uint64_t>(value, 1, 1000000);
-    if (!count) return fmt::format("{}: '{}' is not a probe count (1-1000000)", name, value);
+    if (!count)
+      return fmt::format("{}: '{}' is not a probe count (1-1000000)", name,
+                         escape_bytes(value, 200));
     options.count = *count;
   } else if (spec.short_name == 'i') {
     // Bounded below so that probe mode cannot be turned into a flood.
     auto seconds = parse_seconds(value);
     if (!seconds || seconds->count() < 10000) {
-      return fmt::format("{}: '{}' is not an interval in seconds (0.01-86400)", name, value);
+      return fmt::format("{}: '{}' is not an interval in seconds (0.01-86400)", name,
+                         escape_bytes(value, 200));
     }
     options.interval = *seconds;
   } else if (spec.short_name == 's') {
     auto size = parse_number<std::size_t>(value, min_probe_size, max_probe_size);
     if (!size) {
-      return fmt::format("{}: '{}' is not a probe size ({}-{} bytes)", name, value, min_probe_size,
-                         max_probe_size);
+      return fmt::format("{}: '{}' is not a probe size ({}-{} bytes)", name,
+                         escape_bytes(value, 200), min_probe_size, max_probe_size);
     }
     options.size = *size;
   } else if (spec.short_name == '4') {
@@ -139,20 +126,6 @@ std::string apply(client_options& options, const option_spec& spec, const std::s
   return {};
 }
 
-const option_spec* find_long(std::string_view name) {
-  for (const auto& spec : specs) {
-    if (!spec.long_name.empty() && spec.long_name == name) return &spec;
-  }
-  return nullptr;
-}
-
-const option_spec* find_short(char name) {
-  for (const auto& spec : specs) {
-    if (spec.short_name == name) return &spec;
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 client_options_result parse_client_options(const std::vector<std::string>& args) {
@@ -161,59 +134,20 @@ client_options_result parse_client_options(const std::vector<std::string>& args)
   std::vector<std::string> positional;
   bool interval_given = false;
   bool size_given = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    const option_spec* spec = nullptr;
-    std::optional<std::string> inline_value;
-    if (arg == "--") {
-      positional.insert(positional.end(), args.begin() + static_cast<long>(i) + 1, args.end());
-      break;
-    }
-    if (arg.starts_with("--")) {
-      std::string_view name = std::string_view(arg).substr(2);
-      if (auto equals = name.find('='); equals != std::string_view::npos) {
-        inline_value = std::string(name.substr(equals + 1));
-        name = name.substr(0, equals);
-      }
-      spec = find_long(name);
-    } else if (arg.size() >= 2 && arg[0] == '-') {
-      spec = find_short(arg[1]);
-      if (spec != nullptr && arg.size() > 2) {
-        if (!spec->takes_value) {
-          result.error = fmt::format("unknown option '{}'", arg);
-          return result;
-        }
-        inline_value = arg.substr(2);
-      }
-    } else {
-      positional.push_back(arg);
-      continue;
-    }
-    if (spec == nullptr) {
-      result.error = fmt::format("unknown option '{}'", arg);
-      return result;
-    }
-    std::string value;
-    if (spec->takes_value) {
-      if (inline_value) {
-        value = *inline_value;
-      } else if (i + 1 < args.size()) {
-        value = args[++i];
-      } else {
-        result.error = fmt::format("option '{}' needs a value", spec_name(*spec));
-        return result;
-      }
-    } else if (inline_value) {
-      result.error = fmt::format("option '{}' takes no value", spec_name(*spec));
-      return result;
-    }
-    interval_given |= spec->short_name == 'i';
-    size_given |= spec->short_name == 's';
-    result.error = apply(options, *spec, value);
-    if (!result.error.empty()) return result;
-  }
+  result.error = walk_command_line(
+      args, specs,
+      [&](const option_spec& spec, const std::string& value) {
+        interval_given |= spec.short_name == 'i';
+        size_given |= spec.short_name == 's';
+        return apply(options, spec, value);
+      },
+      [&](const std::string& argument) {
+        positional.push_back(argument);
+        return std::string();
+      });
+  if (!result.error.empty()) return result;
   if (positional.size() > 2) {
-    result.error = fmt::format("unexpected argument '{}'", positional[2]);
+    result.error = fmt::format("unexpected argument '{}'", escape_bytes(positional[2], 200));
     return result;
   }
   if (!positional.empty()) {
@@ -226,7 +160,8 @@ client_options_result parse_client_options(const std::vector<std::string>& args)
   if (positional.size() == 2) {
     auto port = parse_port(positional[1]);
     if (!port || *port == 0) {
-      result.error = fmt::format("'{}' is not a port to send to (1-65535)", positional[1]);
+      result.error =
+          fmt::format("'{}' is not a port to send to (1-65535)", escape_bytes(positional[1], 200));
       return result;
     }
     options.port = *port;

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+
+#include "common/udp_limits.hpp"
 #include <vector>
 
 #include "common/escape.hpp"
@@ -17,7 +19,7 @@ enum class address_family { any, v4, v6 };
 /// The smallest probe payload: it must hold the probe's tag (see probe_payload.hpp).
 inline constexpr std::size_t min_probe_size = 32;
 /// The largest probe payload: the largest UDP datagram over IPv4.
-inline constexpr std::size_t max_probe_size = 65507;
+inline constexpr std::size_t max_probe_size = max_udp_payload_v4;
 
 /// What the command line asked for.
 struct client_options {

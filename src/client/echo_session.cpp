@@ -7,12 +7,9 @@
 #include "client/async.hpp"
 #include "client/messages.hpp"
 #include "common/endpoint.hpp"
+#include "common/udp_limits.hpp"
 
 namespace udpecho {
-
-std::size_t largest_datagram_to(const asio::ip::address& address) {
-  return unmap_v4(address).is_v4() ? 65507 : 65527;
-}
 
 echo_session::echo_session(asio::ip::udp::socket& socket, const client_options& options,
                            console& out)
@@ -20,7 +17,7 @@ echo_session::echo_session(asio::ip::udp::socket& socket, const client_options& 
       options_(options),
       out_(out),
       server_(format_endpoint(socket.remote_endpoint())),
-      largest_(largest_datagram_to(socket.remote_endpoint().address())),
+      largest_(max_payload_to(socket.remote_endpoint().address())),
       wake_(socket.get_executor()) {}
 
 void echo_session::settle(outcome result) {

@@ -17,9 +17,6 @@
 
 namespace udpecho {
 
-/// The largest payload of one UDP datagram to `address`: 65,507 bytes over IPv4, 65,527 over IPv6.
-std::size_t largest_datagram_to(const asio::ip::address& address);
-
 /// A line read from input: its first bytes and its full length (a line longer than the largest
 /// datagram is not kept whole, only measured).
 struct input_line {

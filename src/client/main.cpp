@@ -28,8 +28,8 @@ int main(int argc, char** argv) {
   parsed.options.text =
       std::string_view(nl_langinfo(CODESET)) == "UTF-8" ? escape_mode::utf8 : escape_mode::ascii;
   if (!parsed.error.empty()) {
-    fmt::print(stderr, "udpecho: {}\nTry 'udpecho --help' for more information.\n",
-               escape_bytes(parsed.error, 200));
+    // Escaped where it was written: an argument is escaped once, where the message quotes it.
+    fmt::print(stderr, "udpecho: {}\nTry 'udpecho --help' for more information.\n", parsed.error);
     return client_exit_usage;
   }
   if (parsed.options.show_help) {

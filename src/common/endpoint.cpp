@@ -1,6 +1,7 @@
 #include "common/endpoint.hpp"
 
-#include <charconv>
+#include "common/text.hpp"
+
 #include <fmt/format.h>
 
 namespace udpecho {
@@ -25,13 +26,8 @@ std::optional<asio::ip::address> parse_ip_literal(std::string_view text) {
 }
 
 std::optional<std::uint16_t> parse_port(std::string_view text) {
-  if (text.empty() || text.size() > 5) return std::nullopt;
-  unsigned value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc{} || end != text.data() + text.size() || value > 65535) {
-    return std::nullopt;
-  }
-  return static_cast<std::uint16_t>(value);
+  if (text.size() > 5) return std::nullopt;  // "000001" is not how anyone writes a port
+  return parse_number<std::uint16_t>(text, 0, 65535);
 }
 
 std::string format_address(const asio::ip::address& address) {

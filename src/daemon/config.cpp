@@ -16,6 +16,7 @@
 
 #include "common/endpoint.hpp"
 #include "common/escape.hpp"
+#include "common/text.hpp"
 
 namespace udpecho {
 namespace {
@@ -25,23 +26,9 @@ constexpr std::size_t max_reply_prefix_bytes = 1024;
 // times every key's.
 constexpr std::size_t max_suggested_key_bytes = 64;
 
-// Shows a value inside an error message; the value came from a file and may hold anything.
-std::string quoted(std::string_view value) { return "'" + escape_bytes(value, 80) + "'"; }
-
-std::string_view trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t\r");
-  return text.substr(first, last - first + 1);
-}
-
 std::optional<std::size_t> parse_size(std::string_view text, std::size_t max, std::string& reason) {
-  std::size_t value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || error != std::errc{} || end != text.data() + text.size() || value > max) {
-    reason = fmt::format("{} is not a whole number from 0 to {}", quoted(text), max);
-    return std::nullopt;
-  }
+  auto value = parse_number<std::size_t>(text, 0, max);
+  if (!value) reason = fmt::format("{} is not a whole number from 0 to {}", quoted(text), max);
   return value;
 }
 
@@ -276,11 +263,7 @@ bool set_zone(asio::ip::address& address, std::string_view zone, std::string& re
 std::optional<std::vector<asio::ip::address>> parse_bind_list(std::string_view text,
                                                               std::string& reason) {
   std::vector<asio::ip::address> list;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    auto comma = text.find(',', start);
-    if (comma == std::string_view::npos) comma = text.size();
-    const auto item = trim(text.substr(start, comma - start));
+  for (const auto item : split_list(text)) {
     auto address = parse_ip_literal(item);
     if (!address) {
       reason = item.empty() ? fmt::format("{} has an empty address", quoted(text))
@@ -300,7 +283,6 @@ std::optional<std::vector<asio::ip::address>> parse_bind_list(std::string_view t
       return std::nullopt;
     }
     list.push_back(*address);
-    start = comma + 1;
   }
   return list;
 }

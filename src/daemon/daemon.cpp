@@ -2,265 +2,128 @@
 
 #include <unistd.h>
 
-#include <algorithm>
-#include <asio/io_context.hpp>
-#include <asio/signal_set.hpp>
-#include <cerrno>
-#include <chrono>
-#include <cstdlib>
-#include <csignal>
-#include <filesystem>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <functional>
 
 #include "common/endpoint.hpp"
-#include "common/escape.hpp"
-#include "daemon/config.hpp"
+#include "daemon/config_source.hpp"
 #include "daemon/daemon_metrics.hpp"
-#include "daemon/echo_service.hpp"
 #include "daemon/log_event.hpp"
-#include "daemon/systemd/listen_fds.hpp"
-#include "daemon/net/listeners.hpp"
-#include "daemon/systemd/journal_sink.hpp"
+#include "daemon/server.hpp"
 #include "daemon/systemd/logging.hpp"
-#include "daemon/reload.hpp"
 #include "daemon/systemd/sd_notify.hpp"
 #include "daemon/systemd/service_status.hpp"
-#include "daemon/worker_pool.hpp"
 #include "udpecho_version.hpp"
 
 namespace udpecho {
 namespace {
 
-struct loaded_config {
-  config_result result;
-  std::string source;  // what the log says the settings came from
-};
-
-loaded_config load_config(const daemon_options& options) {
-  loaded_config loaded;
-  std::error_code ignored;
-  if (!options.config_path_given && !std::filesystem::exists(options.config_path, ignored)) {
-    loaded.source = fmt::format("built-in defaults ({} does not exist)",
-                                escape_bytes(options.config_path, 200));
-  } else {
-    loaded.result = load_config_file(options.config_path);
-    loaded.source = escape_bytes(options.config_path, 200);  // from the command line: any bytes
-  }
-  auto& config = loaded.result.config;
-  if (options.bind) config.bind = *options.bind;
-  if (options.port) config.port = *options.port;
-  if (options.log_level) config.log_level = *options.log_level;
-  return loaded;
+int check_config(const loaded_config& loaded) {
+  for (const auto& error : loaded.result.errors) fmt::print(stderr, "{}\n", error);
+  if (!loaded.result.ok()) return exit_config;
+  fmt::print("{}: configuration OK\n", loaded.source);
+  return exit_ok;
 }
 
-// SIGHUP: re-read the config and apply it; the manager sees RELOADING=1, then READY=1 whatever
-// the outcome, since a failed reload leaves the daemon serving as before.
-struct hangup_reloader {
-  asio::signal_set& hangups;
-  const daemon_options& options;
-  running_config& running;
-  asio::io_context& io;
-  echo_service& service;
-  worker_pool& extra_workers;
-  daemon_metrics& metrics;
-  notifier& manager;
-  service_status& status;
+// Runs `action` on every delivery of one of `signals`' signals.
+void on_each_signal(asio::signal_set& signals, std::function<void(int)> action) {
+  signals.async_wait([&signals, action](const std::error_code& error, int signal_number) {
+    if (error) return;
+    action(signal_number);
+    on_each_signal(signals, action);
+  });
+}
 
-  void arm() {
-    hangups.async_wait([this](const std::error_code& error, int) {
-      if (error) return;
-      manager.send(reloading_message(std::chrono::duration_cast<std::chrono::microseconds>(
-          std::chrono::steady_clock::now().time_since_epoch())));
-      spdlog::info("SIGHUP: reloading the configuration");
-      // Nothing a reload meets may end the daemon: it fails, says why, and serves on as before.
-      bool counted = false;
-      try {
-        const auto loaded = load_config(options);
-        const auto before = service.endpoints();
-        // The metrics address is bound first, so that a reload either moves everything or nothing.
-        const bool applied = (!loaded.result.ok() ||
-                              metrics.prepare_reload(loaded.result.config.metrics_listen)) &&
-                             apply_reload(loaded.result, loaded.source, running, io, service);
-        metrics.finish_reload(applied);
-        counted = true;
-        if (applied) {
-          extra_workers.update(settings_from(running.config, running.workers));
-          if (extra_workers.size() > 0 && service.endpoints() != before) {
-            spdlog::warn("bind/port changed: worker 1 serves the new sockets; workers 2-{} keep "
-                         "the old ones until udpechod is restarted",
-                         extra_workers.size() + 1);
-          }
-        }
-      } catch (const std::exception& e) {
-        if (!counted) metrics.finish_reload(false);
-        spdlog::error("reload failed: {}; still serving with the previous configuration",
-                      escape_bytes(e.what(), 200));
-      }
-      manager.send("READY=1");
-      status.refresh();
-      arm();
-    });
-  }
-};
+int refuse_to_start(const config_result& result) {
+  for (const auto& error : result.errors) spdlog::error("{}", error);
+  spdlog::critical("not started: the configuration has {} error{}", result.total_errors(),
+                   result.total_errors() == 1 ? "" : "s");
+  return exit_config;
+}
 
-// Opens, for each extra worker, a socket on every endpoint worker 1 serves; the last socket of each
-// group gets the program that steers every source to one worker.
-void open_worker_sockets(worker_pool& workers,
-                         const std::vector<asio::ip::udp::endpoint>& endpoints,
-                         const daemon_config& config) {
-  std::vector<asio::ip::address> addresses;
-  for (const auto& endpoint : endpoints) addresses.push_back(endpoint.address());
-  const bool v6_only = wants_v6_only(addresses);
-  for (std::size_t i = 0; i < workers.size(); ++i) {
-    for (const auto& endpoint : endpoints) {
-      auto socket = open_bound_socket(workers.io(i), endpoint.address(), endpoint.port(), v6_only,
-                                      true);
-      if (i + 1 == workers.size()) {
-        // Steer by the rate limiter's prefixes, so that each prefix is limited by one worker.
-        steer_sources_to_workers(socket, workers.size() + 1, config.rate_prefix_v4,
-                                 config.rate_prefix_v6);
-      }
-      workers.serve(i, std::make_unique<datagram_socket>(std::move(socket),
-                                                         endpoint.address().is_unspecified()));
-    }
-  }
+void announce_ready(const server& daemon, notifier& manager) {
+  const auto sockets = daemon.sockets();
+  const auto workers = daemon.workers();
+  log_event(event_kind::ready)
+      .add("UDPECHO_SOCKETS", std::uint64_t{sockets})
+      .add("UDPECHO_WORKERS", std::uint64_t{workers})
+      .write(spdlog::level::info,
+             fmt::format("ready: serving {} socket{}{}", sockets, sockets == 1 ? "" : "s",
+                         workers > 1 ? fmt::format(" with {} workers", workers) : ""));
+  manager.send("READY=1");
+}
+
+std::chrono::microseconds monotonic_now() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now().time_since_epoch());
 }
 
 }  // namespace
 
 int run_daemon(const daemon_options& options) {
-  auto loaded = load_config(options);
-  const auto& config = loaded.result.config;
-
-  if (options.check_config) {
-    for (const auto& error : loaded.result.errors) fmt::print(stderr, "{}\n", error);
-    if (!loaded.result.ok()) return exit_config;
-    fmt::print("{}: configuration OK\n", loaded.source);
-    return exit_ok;
-  }
-
-  setup_logging(config.log_level, options.log_to);
-  if (!loaded.result.ok()) {
-    for (const auto& error : loaded.result.errors) spdlog::error("{}", error);
-    spdlog::critical("not started: the configuration has {} error{}", loaded.result.total_errors(),
-                     loaded.result.total_errors() == 1 ? "" : "s");
-    return exit_config;
-  }
+  const auto loaded = load_config(options, false);
+  if (options.check_config) return check_config(loaded);
+  setup_logging(loaded.result.config.log_level, options.log_to);
+  if (!loaded.result.ok()) return refuse_to_start(loaded.result);
   log_event(event_kind::start)
       .add("UDPECHO_VERSION", std::string(UDPECHO_VERSION))
       .write(spdlog::level::info, fmt::format("udpechod {} starting; configuration from {}",
                                               UDPECHO_VERSION, loaded.source));
 
-  asio::io_context io(1);
-  // Handlers are in place before anything can announce readiness, so an early SIGTERM is a stop
-  // and an early SIGHUP a reload rather than the default action, which would end the process.
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  asio::signal_set hangups(io, SIGHUP);
+  // The workers serve datagrams; this thread handles signals and talks to the service manager.
+  // The handlers are in place before anything can announce readiness, so an early SIGTERM is a
+  // stop and an early SIGHUP a reload rather than the default action, which would end the process.
+  asio::io_context control(1);
+  asio::signal_set stops(control, SIGINT, SIGTERM);
+  asio::signal_set hangups(control, SIGHUP);
   auto manager = notifier::from_environment();
-  echo_service service(settings_from(config));
-  running_config running{config, false};
-  // Worker 1 is this thread: `service` on `io`. Workers 2..N each run their own io_context on a
-  // thread of their own, with their own socket per address on the same port (SO_REUSEPORT).
-  std::size_t worker_count = resolve_worker_count(config.workers);
-
-  const auto activation = listen_fds_from_environment();
+  server daemon;
   try {
-    if (!activation.ok()) throw std::runtime_error("socket activation: " + activation.error);
-    if (activation.count > 0) {
-      running.socket_activated = true;
-      spdlog::info("socket activation: serving {} socket{} passed by the service manager; bind "
-                   "and port in the configuration are ignored",
-                   activation.count, activation.count == 1 ? "" : "s");
-    }
-    auto sockets = running.socket_activated
-                       ? adopt_listen_fds(io, activation.count)
-                       : bind_sockets(io, config.bind, config.port, worker_count > 1);
-    for (auto& socket : sockets) {
-      if (running.socket_activated) {
-        worker_count = std::min(worker_count,
-                                workers_for_inherited_socket(socket.native_handle(), worker_count));
-      }
-    }
-    for (auto& socket : sockets) {
-      const auto local = socket.local_endpoint();
-      if (running.socket_activated) spdlog::info("listening on {}", format_endpoint(local));
-      service.serve(io, std::make_unique<datagram_socket>(std::move(socket),
-                                                          local.address().is_unspecified()));
-    }
-  } catch (const std::exception& e) {
+    daemon.start(loaded.result.config);
+  } catch (const startup_error& e) {
     spdlog::critical("{}", e.what());
     return exit_socket_error;
   }
-  running.workers = static_cast<unsigned>(worker_count);
-  if (worker_count > 1) service.update(settings_from(config, running.workers));
-  worker_pool extra_workers(worker_count - 1, settings_from(config, running.workers));
+  daemon_metrics metrics(control, daemon);
   try {
-    open_worker_sockets(extra_workers, service.endpoints(), config);
+    metrics.start(loaded.result.config.metrics_listen);
   } catch (const std::system_error& e) {
-    spdlog::critical("workers: cannot open their sockets: {}", e.code().message());
-    return exit_socket_error;
-  }
-  extra_workers.start();
-  daemon_metrics metrics(io, service, extra_workers);
-  try {
-    metrics.start(config.metrics_listen);
-  } catch (const std::system_error& e) {
-    spdlog::critical("metrics_listen {}: {}",
-                     format_endpoint(config.metrics_listen->address, config.metrics_listen->port),
+    const auto& where = *loaded.result.config.metrics_listen;
+    spdlog::critical("metrics_listen {}: {}", format_endpoint(where.address, where.port),
                      e.code().message());
     return exit_socket_error;
   }
+  announce_ready(daemon, manager);
+  // The watchdog pings from this thread while every worker's loop turns: a stuck one is restarted.
+  service_status status(
+      manager, [&daemon] { return daemon.status(); },
+      [&daemon] { return daemon.workers_turning(std::chrono::seconds(5)); });
+  status.start(control, watchdog_from_environment(getpid()));
 
-  const auto served = service.endpoints().size();
-  log_event(event_kind::ready)
-      .add("UDPECHO_SOCKETS", std::uint64_t{served})
-      .add("UDPECHO_WORKERS", std::uint64_t{worker_count})
-      .write(spdlog::level::info,
-             fmt::format("ready: serving {} socket{}{}", served, served == 1 ? "" : "s",
-                         worker_count > 1 ? fmt::format(" with {} workers", worker_count) : ""));
-  manager.send("READY=1");
-  service_status status(manager, [&service] {
-    auto text = status_text(service.endpoints(), service.counters().datagrams,
-                            service.peers().count(), service.peers().saturated());
-    const auto drops = service.drops();
-    if (drops.denied + drops.loop_total() + drops.rate_limited > 0) {
-      text += "; " + format_drop_status(drops);
-    }
-    return text;
+  // SIGHUP: the manager sees RELOADING=1, then READY=1 whatever the outcome, since a failed
+  // reload leaves the daemon serving as before.
+  on_each_signal(hangups, [&](int) {
+    manager.send(reloading_message(monotonic_now()));
+    spdlog::info("SIGHUP: reloading the configuration");
+    const auto reloaded = load_config(options, loaded.from_file);
+    daemon.reload(reloaded.result, reloaded.source, metrics);
+    manager.send("READY=1");
+    status.refresh();
   });
-  status.start(io, watchdog_from_environment(getpid()));
-  hangup_reloader reloader{hangups, options, running, io,     service,
-                           extra_workers, metrics, manager, status};
-  reloader.arm();
-  signals.async_wait([&](const std::error_code& error, int signal_number) {
+  stops.async_wait([&](const std::error_code& error, int signal_number) {
     if (error) return;
     manager.send("STOPPING=1");
     metrics.stop();
-    // After the join, every worker's counters are settled and safe to read from here.
-    extra_workers.stop();
-    summary_totals totals;
-    totals.add(service);
-    extra_workers.add_to(totals);
-    log_event stopping(event_kind::stop);
-    stopping.add("UDPECHO_SIGNAL", std::string(signal_number == SIGINT ? "SIGINT" : "SIGTERM"));
-    totals.add_fields(stopping);
-    // Records the journal did not take are counted where the journal can still be read.
-    const auto unsent = journal_records_dropped();
-    stopping.add("UDPECHO_JOURNAL_RECORDS_DROPPED", unsent);
-    stopping.write(spdlog::level::info,
-                   fmt::format("stopping on {}: {}{}",
-                               signal_number == SIGINT ? "SIGINT" : "SIGTERM", totals.format(),
-                               unsent ? fmt::format("; {} journal records dropped", unsent) : ""));
-    for (std::size_t i = 0; i < extra_workers.size(); ++i) {
-      if (i == 0) spdlog::info("worker 1 of {}: {}", worker_count, service.summary());
-      spdlog::info("worker {} of {}: {}", i + 2, worker_count, extra_workers.summary(i));
-    }
-    service.stop();
-    io.stop();
+    daemon.stop(signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+    control.stop();
   });
-
-  io.run();
+  control.run();
   return exit_ok;
 }
 

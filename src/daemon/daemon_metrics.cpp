@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <asio/co_spawn.hpp>
 #include <asio/use_awaitable.hpp>
 #include <chrono>
 
@@ -10,27 +9,11 @@
 #include "daemon/abuse/loop_guard.hpp"
 #include "daemon/echo_service.hpp"
 #include "daemon/log_event.hpp"
-#include "daemon/worker_pool.hpp"
+#include "daemon/server.hpp"
 #include "udpecho_version.hpp"
 
 namespace udpecho {
 namespace {
-
-struct worker_figures {
-  summary_totals totals;  // the same sum the stop summary makes
-  std::uint64_t rate_limited_prefixes = 0;
-
-  void add(const echo_service& service) {
-    totals.add(service);
-    rate_limited_prefixes += service.rate_limited_prefixes();
-  }
-};
-
-// Runs on the worker's own thread; the scrape waits, so `figures` is not touched meanwhile.
-asio::awaitable<void> add_on_worker_thread(worker_figures* figures, const echo_service* service) {
-  figures->add(*service);
-  co_return;
-}
 
 std::uint64_t loop_drops(const drop_counters& drops, loop_rule rule) {
   return drops.loop[static_cast<std::size_t>(rule)];
@@ -42,28 +25,22 @@ asio::ip::tcp::endpoint tcp_endpoint(const listen_address& where) {
 
 }  // namespace
 
-daemon_metrics::daemon_metrics(asio::io_context& io, const echo_service& service,
-                               worker_pool& workers)
-    : service_(service),
-      workers_(workers),
+daemon_metrics::daemon_metrics(asio::io_context& io, server& daemon)
+    : daemon_(daemon),
       start_time_seconds_(
           std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
               .count()),
       endpoint_(io, [this] { return gather(); }) {}
 
 asio::awaitable<metrics_snapshot> daemon_metrics::gather() const {
-  worker_figures figures;
-  figures.add(service_);
-  for (std::size_t i = 0; i < workers_.size(); ++i) {
-    co_await asio::co_spawn(workers_.io(i), add_on_worker_thread(&figures, &workers_.service(i)),
-                            asio::use_awaitable);
-  }
-  const auto& t = figures.totals;
+  // The same sum the stop summary makes, with every worker's part as of now.
+  daemon_.refresh_figures();
+  const auto t = daemon_.figures();
   metrics_snapshot s;
-  s.datagrams_received = t.counters.datagrams;
-  s.received_bytes = t.counters.bytes_received;
-  s.replies = t.counters.replies;
-  s.reply_bytes = t.counters.bytes_sent;
+  s.datagrams_received = t.traffic.datagrams;
+  s.received_bytes = t.traffic.bytes_received;
+  s.replies = t.traffic.replies;
+  s.reply_bytes = t.traffic.bytes_sent;
   s.dropped.denied = t.drops.denied;
   s.dropped.loop_low_port = loop_drops(t.drops, loop_rule::source_port);
   s.dropped.loop_own_port = loop_drops(t.drops, loop_rule::own_port);
@@ -71,16 +48,16 @@ asio::awaitable<metrics_snapshot> daemon_metrics::gather() const {
   s.dropped.loop_group_destination = loop_drops(t.drops, loop_rule::destination_address);
   s.dropped.loop_prefix = loop_drops(t.drops, loop_rule::bounced_reply);
   s.dropped.rate_limited = t.drops.rate_limited;
-  // Too large to answer: the reply would exceed a datagram, or the request exceeded a slot.
-  s.dropped.oversized = t.counters.oversized_replies + t.counters.truncated;
+  // Too large to answer: the reply would exceed a datagram.
+  s.dropped.oversized = t.traffic.oversized_replies;
   s.receive_errors = t.errors.receive_errors;
   s.send_errors = t.errors.send_errors;
   s.log_lines_suppressed = t.drops.log_lines_suppressed;
-  s.rate_limited_prefixes = figures.rate_limited_prefixes;
+  s.rate_limited_prefixes = t.rate_limited_prefixes;
   s.rate_table_entries = t.rate_table_entries;
   s.rate_table_capacity = t.rate_table_capacity;
   s.peers_seen = t.peers;
-  s.workers = workers_.size() + 1;
+  s.workers = daemon_.workers();
   s.reloads_ok = reloads_ok_;
   s.reloads_failed = reloads_failed_;
   s.start_time_seconds = start_time_seconds_;

@@ -1,5 +1,5 @@
 // The metrics endpoint of the running daemon: what a scrape reads, and how start and reload move
-// the endpoint. The one place that ties src/daemon/metrics/ to the daemon's services and workers.
+// the endpoint. The one place that ties src/daemon/metrics/ to the server and its workers.
 #pragma once
 
 #include <asio/io_context.hpp>
@@ -12,14 +12,14 @@
 
 namespace udpecho {
 
-class echo_service;
-class worker_pool;
+class server;
 
 class daemon_metrics {
  public:
-  /// Reads worker 1 (`service`, served on `io`) and `workers` 2..N, each on its own thread, at
-  /// scrape time: the datagram path keeps its plain per-worker counters and pays nothing.
-  daemon_metrics(asio::io_context& io, const echo_service& service, worker_pool& workers);
+  /// Serves on `io` (the control thread's) and reads `daemon`'s summed figures at scrape time,
+  /// each worker's taken on its own thread: the datagram path keeps its plain per-worker counters
+  /// and pays nothing.
+  daemon_metrics(asio::io_context& io, server& daemon);
 
   /// Serves `where` when set; throws std::system_error when it cannot bind.
   void start(const std::optional<listen_address>& where);
@@ -38,8 +38,7 @@ class daemon_metrics {
   asio::awaitable<metrics_snapshot> gather() const;
   void log_serving() const;
 
-  const echo_service& service_;
-  worker_pool& workers_;
+  server& daemon_;
   double start_time_seconds_;
   std::uint64_t reloads_ok_ = 0;
   std::uint64_t reloads_failed_ = 0;

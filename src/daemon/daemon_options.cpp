@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "common/escape.hpp"
+#include "common/option_parser.hpp"
 #include "daemon/config.hpp"
 
 namespace udpecho {
@@ -39,12 +40,6 @@ Exit status:
 }
 
 namespace {
-
-struct option_spec {
-  std::string_view long_name;
-  char short_name;
-  bool takes_value;
-};
 
 constexpr option_spec specs[] = {
     {"config", 'c', true},    {"bind", 'b', true},          {"port", 'p', true},
@@ -93,48 +88,14 @@ std::string apply(daemon_options& options, const option_spec& spec, const std::s
 
 daemon_options_result parse_daemon_options(const std::vector<std::string>& args) {
   daemon_options_result result;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    const option_spec* spec = nullptr;
-    std::optional<std::string> inline_value;
-    if (arg.starts_with("--")) {
-      std::string_view name = std::string_view(arg).substr(2);
-      if (auto equals = name.find('='); equals != std::string_view::npos) {
-        inline_value = std::string(name.substr(equals + 1));
-        name = name.substr(0, equals);
-      }
-      for (const auto& s : specs) {
-        if (s.long_name == name) spec = &s;
-      }
-    } else if (arg.size() == 2 && arg[0] == '-') {
-      for (const auto& s : specs) {
-        if (s.short_name == arg[1]) spec = &s;
-      }
-    } else {
-      result.error = fmt::format("unexpected argument '{}'", escape_bytes(arg, 200));
-      return result;
-    }
-    if (spec == nullptr) {
-      result.error = fmt::format("unknown option '{}'", escape_bytes(arg, 200));
-      return result;
-    }
-    std::string value;
-    if (spec->takes_value) {
-      if (inline_value) {
-        value = *inline_value;
-      } else if (i + 1 < args.size()) {
-        value = args[++i];
-      } else {
-        result.error = fmt::format("option '--{}' needs a value", spec->long_name);
-        return result;
-      }
-    } else if (inline_value) {
-      result.error = fmt::format("option '--{}' takes no value", spec->long_name);
-      return result;
-    }
-    result.error = apply(result.options, *spec, value);
-    if (!result.error.empty()) return result;
-  }
+  result.error = walk_command_line(
+      args, specs,
+      [&](const option_spec& spec, const std::string& value) {
+        return apply(result.options, spec, value);
+      },
+      [](const std::string& argument) {
+        return fmt::format("unexpected argument '{}'", escape_bytes(argument, 200));
+      });
   return result;
 }
 

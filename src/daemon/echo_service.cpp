@@ -1,18 +1,40 @@
 #include "daemon/echo_service.hpp"
 
-#include <algorithm>
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
-#include <chrono>
-#include <asio/use_awaitable.hpp>
-#include <exception>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <algorithm>
+#include <asio/co_spawn.hpp>
+#include <chrono>
+#include <exception>
 
 #include "common/endpoint.hpp"
 #include "common/escape.hpp"
+#include "common/udp_limits.hpp"
+#include "daemon/log_event.hpp"
 
 namespace udpecho {
+
+asio::awaitable<void> serve_datagrams(echo_service* service, datagram_socket* socket) {
+  std::shared_ptr<const echo_settings> settings = service->settings_;
+  const auto local = socket->local_endpoint();  // for log records; asked once, not per datagram
+  for (;;) {
+    // One datagram per iteration. Most come from the batch at hand by an ordinary call; the
+    // coroutine suspends only to send the batch's replies and read (or wait for) the next.
+    const datagram* request = socket->try_receive();
+    if (request == nullptr) {
+      request = co_await socket->receive();
+      if (request == nullptr) co_return;  // retired, and everything it read is answered
+      // Settings change (on reload) only while this coroutine is suspended, and every reply
+      // queued with the old prefix has been sent by then: the old settings may go now.
+      if (settings != service->settings_) settings = service->settings_;
+      service->start_batch();
+    }
+    if (!service->admit(*request, local, *settings)) continue;
+    if (socket->queue_reply(*request, settings->reply_prefix, request->payload)) {
+      co_await socket->flush();
+    }
+  }
+}
 
 namespace {
 std::int64_t monotonic_ns() {
@@ -22,15 +44,6 @@ std::int64_t monotonic_ns() {
 }
 }  // namespace
 
-// Ends rate limiting of calmed prefixes and writes log suppression summaries, once a second.
-asio::awaitable<void> maintain_guard(echo_service* service, asio::steady_timer* timer) {
-  for (;;) {
-    timer->expires_after(std::chrono::seconds(1));
-    co_await timer->async_wait(asio::use_awaitable);
-    service->guard_.tick(monotonic_ns());
-  }
-}
-
 echo_service::echo_service(std::shared_ptr<const echo_settings> settings)
     : settings_(std::move(settings)), guard_(settings_->abuse) {}
 
@@ -39,26 +52,19 @@ void echo_service::update(std::shared_ptr<const echo_settings> settings) {
   guard_.configure(settings_->abuse);
 }
 
+void echo_service::tick() {
+  guard_.tick(monotonic_ns());
+}
+
 void echo_service::serve(asio::io_context& io, std::unique_ptr<datagram_socket> socket) {
   auto* raw = socket.get();
   sockets_.push_back(std::move(socket));
-  const auto port = raw->local_endpoint().port();
-  if (std::find(own_ports_.begin(), own_ports_.end(), port) == own_ports_.end()) {
-    own_ports_.push_back(port);
-  }
-  if (!guard_timer_) {
-    guard_timer_ = std::make_unique<asio::steady_timer>(io);
-    asio::co_spawn(io, maintain_guard(this, guard_timer_.get()), asio::detached);
-  }
   const auto where = format_endpoint(raw->local_endpoint());
   asio::co_spawn(io, serve_datagrams(this, raw), [this, raw, where](std::exception_ptr error) {
-    // A socket closed by retire() ends with whatever error its last system call saw.
-    if (release(raw) || !error) return;
+    release(raw);
+    if (!error) return;
     try {
       std::rethrow_exception(error);
-    } catch (const std::system_error& e) {
-      if (e.code() == asio::error::operation_aborted) return;  // closed by stop()
-      spdlog::error("{}: stopped serving: {}", where, e.what());
     } catch (const std::exception& e) {
       spdlog::error("{}: stopped serving: {}", where, e.what());
     }
@@ -85,15 +91,13 @@ bool echo_service::admit(const datagram& request, const asio::ip::udp::endpoint&
   counters_.bytes_received += request.payload.size();
   peers_.add(facts);
   const auto now = batch_time_;
-  const auto verdict = guard_.admit(facts, own_ports_, settings.reply_prefix, now);
+  const auto verdict = guard_.admit(facts, settings.own_ports, settings.reply_prefix, now);
   if (!verdict.answer) return false;
 
   const std::size_t reply_size = settings.reply_prefix.size() + request.payload.size();
   const std::size_t max_payload = facts.v4 ? max_udp_payload_v4 : max_udp_payload_v6;
   const bool oversized = reply_size > max_payload;
-  if (request.truncated) {
-    ++counters_.truncated;
-  } else if (oversized) {
+  if (oversized) {
     ++counters_.oversized_replies;
   } else {
     ++counters_.replies;
@@ -102,31 +106,10 @@ bool echo_service::admit(const datagram& request, const asio::ip::udp::endpoint&
 
   // Lines are formatted only when the per-prefix log budget allows them.
   if (log_info_ && guard_.may_log(verdict.prefix, now)) log_request(request, local, settings);
-  if ((request.truncated || oversized) && log_warn_ && guard_.may_warn(verdict.prefix, now)) {
+  if (oversized && log_warn_ && guard_.may_warn(verdict.prefix, now)) {
     warn_unanswered(request, local, reply_size, max_payload);
   }
-  return !request.truncated && !oversized;
-}
-
-asio::awaitable<void> serve_datagrams(echo_service* service, datagram_socket* socket) {
-  std::shared_ptr<const echo_settings> settings = service->settings_;
-  const auto local = socket->local_endpoint();  // for log records; asked once, not per datagram
-  for (;;) {
-    // One datagram per iteration. Most come from the batch at hand by an ordinary call; the
-    // coroutine suspends only to send the batch's replies and read (or wait for) the next.
-    const datagram* request = socket->try_receive();
-    if (request == nullptr) {
-      request = co_await socket->receive();
-      // Settings change (on reload) only while this coroutine is suspended, and every reply
-      // queued with the old prefix has been sent by then: the old settings may go now.
-      if (settings != service->settings_) settings = service->settings_;
-      service->start_batch();
-    }
-    if (!service->admit(*request, local, *settings)) continue;
-    if (socket->queue_reply(*request, settings->reply_prefix, request->payload)) {
-      co_await socket->flush();
-    }
-  }
+  return !oversized;
 }
 
 void echo_service::log_request(const datagram& request, const asio::ip::udp::endpoint& local,
@@ -135,70 +118,66 @@ void echo_service::log_request(const datagram& request, const asio::ip::udp::end
   append_escaped_text(preview, request.payload, settings.log_escape, settings.log_payload_bytes);
   datagram_event(request.peer, request.destination.value_or(local.address()), local.port(),
                  request.payload.size())
-      .write(spdlog::level::info, fmt::format("{} sent {} bytes: \"{}\"",
-                                              format_endpoint(request.peer),
-                                              request.payload.size(), preview));
+      .write(spdlog::level::info,
+             fmt::format("{} sent {} bytes: \"{}\"", format_endpoint(request.peer),
+                         request.payload.size(), preview));
 }
 
 void echo_service::warn_unanswered(const datagram& request, const asio::ip::udp::endpoint& local,
                                    std::size_t reply_size, std::size_t max_payload) {
   auto event = drop_event("oversized", request.peer, request.destination.value_or(local.address()));
   event.add(fields::local_port, std::uint64_t{local.port()});
-  if (request.truncated) {
-    event.write(spdlog::level::warn,
-                fmt::format("{}: datagram larger than the receive buffer; not answered",
-                            format_endpoint(request.peer)));
-  } else {
-    event.write(spdlog::level::warn,
-                fmt::format("{}: reply of {} bytes would exceed the largest UDP datagram ({}); "
-                            "not sent",
-                            format_endpoint(request.peer), reply_size, max_payload));
-  }
+  event.write(spdlog::level::warn,
+              fmt::format("{}: reply of {} bytes would exceed the largest UDP datagram ({}); "
+                          "not sent",
+                          format_endpoint(request.peer), reply_size, max_payload));
 }
 
-void echo_service::stop() {
-  for (auto& socket : sockets_) socket->close();
-  if (guard_timer_) guard_timer_->cancel();
-}
-
-void echo_service::retire(const asio::ip::address& address) {
+void echo_service::retire(const asio::ip::udp::endpoint* endpoint, std::size_t drain_batches,
+                          bool hand_over, std::function<void()> closed) {
   for (auto& socket : sockets_) {
-    // Retired sockets are closed already and have no local endpoint left to compare.
-    if (std::find(retired_.begin(), retired_.end(), socket.get()) != retired_.end()) continue;
-    if (socket->local_endpoint().address() != address) continue;
-    retired_.push_back(socket.get());
-    socket->close();
+    if (socket->retiring()) continue;
+    if (endpoint != nullptr && socket->local_endpoint() != *endpoint) continue;
+    socket->retire(drain_batches, hand_over);
   }
+  if (!closed) return;
+  retirements_.push_back({endpoint ? std::optional(*endpoint) : std::nullopt, std::move(closed)});
+  release(nullptr);  // runs `closed` now if nothing is left to close
 }
 
-bool echo_service::release(const datagram_socket* socket) {
+void echo_service::release(const datagram_socket* socket) {
   const auto found = std::find_if(sockets_.begin(), sockets_.end(),
                                   [socket](const auto& owned) { return owned.get() == socket; });
-  if (found == sockets_.end()) return false;
-  const bool was_retired = std::find(retired_.begin(), retired_.end(), socket) != retired_.end();
-  released_errors_.receive_errors += socket->errors().receive_errors;
-  released_errors_.send_errors += socket->errors().send_errors;
-  retired_.erase(std::remove(retired_.begin(), retired_.end(), socket), retired_.end());
-  sockets_.erase(found);
-  return was_retired;
+  if (found != sockets_.end()) {
+    released_errors_.receive_errors += socket->errors().receive_errors;
+    released_errors_.send_errors += socket->errors().send_errors;
+    sockets_.erase(found);  // closes it
+  }
+  std::erase_if(retirements_, [this](pending_retirement& pending) {
+    const bool open = std::any_of(sockets_.begin(), sockets_.end(), [&](const auto& owned) {
+      return owned->retiring() &&
+             (!pending.endpoint || owned->local_endpoint() == *pending.endpoint);
+    });
+    if (!open) pending.closed();
+    return !open;
+  });
 }
 
-std::vector<asio::ip::udp::endpoint> echo_service::endpoints() const {
-  std::vector<asio::ip::udp::endpoint> result;
+echo_figures echo_service::figures() const {
+  echo_figures figures;
+  figures.traffic = counters_;
+  figures.peers = peers_.count();
+  figures.peers_saturated = peers_.saturated();
+  figures.errors = released_errors_;
   for (const auto& socket : sockets_) {
-    if (std::find(retired_.begin(), retired_.end(), socket.get()) != retired_.end()) continue;
-    result.push_back(socket->local_endpoint());
+    figures.errors.receive_errors += socket->errors().receive_errors;
+    figures.errors.send_errors += socket->errors().send_errors;
   }
-  return result;
-}
-
-socket_error_counters echo_service::socket_errors() const {
-  socket_error_counters total = released_errors_;
-  for (const auto& socket : sockets_) {
-    total.receive_errors += socket->errors().receive_errors;
-    total.send_errors += socket->errors().send_errors;
-  }
-  return total;
+  figures.drops = guard_.drops();
+  figures.rate_table_entries = guard_.rate_table_entries();
+  figures.rate_table_capacity = guard_.rate_table_capacity();
+  figures.rate_limited_prefixes = guard_.rate_limited_prefixes();
+  return figures;
 }
 
 traffic_counters& traffic_counters::operator+=(const traffic_counters& other) {
@@ -207,42 +186,30 @@ traffic_counters& traffic_counters::operator+=(const traffic_counters& other) {
   replies += other.replies;
   bytes_sent += other.bytes_sent;
   oversized_replies += other.oversized_replies;
-  truncated += other.truncated;
   return *this;
 }
 
-void summary_totals::add(const echo_service& service) {
-  counters += service.counters();
-  // Workers see disjoint sources (the kernel steers each source address to one worker), so
-  // their distinct peers add up.
-  peers += service.peers().count();
-  peers_saturated = peers_saturated || service.peers().saturated();
-  const auto socket_errors = service.socket_errors();
-  errors.receive_errors += socket_errors.receive_errors;
-  errors.send_errors += socket_errors.send_errors;
-  drops += service.drops();
-  rate_table_entries += service.rate_table_entries();
-  rate_table_capacity += service.rate_table_capacity();
+echo_figures& echo_figures::operator+=(const echo_figures& other) {
+  traffic += other.traffic;
+  peers += other.peers;
+  peers_saturated = peers_saturated || other.peers_saturated;
+  errors.receive_errors += other.errors.receive_errors;
+  errors.send_errors += other.errors.send_errors;
+  drops += other.drops;
+  rate_table_entries += other.rate_table_entries;
+  rate_table_capacity += other.rate_table_capacity;
+  rate_limited_prefixes += other.rate_limited_prefixes;
+  return *this;
 }
 
-std::string summary_totals::format() const {
-  return fmt::format(
-      "{} datagrams ({} bytes) from {}{} peers; {} replies ({} bytes); {} oversized replies not "
-      "sent; {} receive errors; {} send errors; {}; rate table {} of {} prefixes",
-      counters.datagrams, counters.bytes_received, peers_saturated ? "at least " : "", peers,
-      counters.replies, counters.bytes_sent, counters.oversized_replies, errors.receive_errors,
-      errors.send_errors, format_drops(drops), rate_table_entries, rate_table_capacity);
-}
-
-void summary_totals::add_fields(log_event& event) const {
-  event.add("UDPECHO_DATAGRAMS", counters.datagrams)
-      .add("UDPECHO_BYTES_RECEIVED", counters.bytes_received)
-      .add("UDPECHO_PEERS", std::uint64_t{peers})
+void echo_figures::add_fields(log_event& event) const {
+  event.add("UDPECHO_DATAGRAMS", traffic.datagrams)
+      .add("UDPECHO_BYTES_RECEIVED", traffic.bytes_received)
+      .add("UDPECHO_PEERS", peers)
       .add("UDPECHO_PEERS_SATURATED", std::uint64_t{peers_saturated})
-      .add("UDPECHO_REPLIES", counters.replies)
-      .add("UDPECHO_BYTES_SENT", counters.bytes_sent)
-      .add("UDPECHO_OVERSIZED_REPLIES", counters.oversized_replies)
-      .add("UDPECHO_TRUNCATED", counters.truncated)
+      .add("UDPECHO_REPLIES", traffic.replies)
+      .add("UDPECHO_BYTES_SENT", traffic.bytes_sent)
+      .add("UDPECHO_OVERSIZED_REPLIES", traffic.oversized_replies)
       .add("UDPECHO_RECEIVE_ERRORS", errors.receive_errors)
       .add("UDPECHO_SEND_ERRORS", errors.send_errors);
   add_drop_fields(event, drops);
@@ -250,10 +217,13 @@ void summary_totals::add_fields(log_event& event) const {
       .add("UDPECHO_RATE_TABLE_CAPACITY", std::uint64_t{rate_table_capacity});
 }
 
-std::string echo_service::summary() const {
-  summary_totals totals;
-  totals.add(*this);
-  return totals.format();
+std::string echo_figures::format() const {
+  return fmt::format(
+      "{} datagrams ({} bytes) from {}{} peers; {} replies ({} bytes); {} oversized replies not "
+      "sent; {} receive errors; {} send errors; {}; rate table {} of {} prefixes",
+      traffic.datagrams, traffic.bytes_received, peers_saturated ? "at least " : "", peers,
+      traffic.replies, traffic.bytes_sent, traffic.oversized_replies, errors.receive_errors,
+      errors.send_errors, format_drops(drops), rate_table_entries, rate_table_capacity);
 }
 
 }  // namespace udpecho

@@ -3,25 +3,28 @@
 
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/escape.hpp"
 #include "daemon/abuse/abuse_guard.hpp"
-#include "daemon/net/datagram_socket.hpp"
 #include "daemon/abuse/peer_tally.hpp"
-#include "daemon/log_event.hpp"
+#include "daemon/net/datagram_socket.hpp"
 
 namespace udpecho {
 
-/// The settings the echo reads per datagram; replaced as a whole on reload.
+class log_event;
+
+/// The settings the echo reads per datagram; built once per reload and replaced as a whole.
 struct echo_settings {
   std::string reply_prefix;
   std::size_t log_payload_bytes = 64;
   abuse_settings abuse;
+  std::vector<std::uint16_t> own_ports;  // the ports the daemon listens on now
   escape_mode log_escape = escape_mode::utf8;
 };
 
@@ -31,27 +34,26 @@ struct traffic_counters {
   std::uint64_t replies = 0;
   std::uint64_t bytes_sent = 0;
   std::uint64_t oversized_replies = 0;  // prefix + payload over the datagram limit: not sent
-  std::uint64_t truncated = 0;          // larger than a receive slot: not answered
 
   traffic_counters& operator+=(const traffic_counters& other);
 };
 
-class echo_service;
-
-/// What the stop summary reports, summed over one or more services (one per worker).
-struct summary_totals {
-  traffic_counters counters;
-  std::size_t peers = 0;
+/// Everything one echo_service has counted; summed over the workers for STATUS= and the stop
+/// summary. Every datagram is either a reply, an oversized reply or a drop by reason.
+struct echo_figures {
+  traffic_counters traffic;
+  std::uint64_t peers = 0;  // workers see disjoint sources (steered by prefix), so these add up
   bool peers_saturated = false;
   socket_error_counters errors;
   drop_counters drops;
   std::size_t rate_table_entries = 0;
   std::size_t rate_table_capacity = 0;
+  std::size_t rate_limited_prefixes = 0;  // being rate-limited now
 
-  void add(const echo_service& service);
+  echo_figures& operator+=(const echo_figures& other);
   /// One line: datagrams, bytes, peers, replies, drops and errors.
   std::string format() const;
-  /// Every counter of format() as a field of its own: UDPECHO_DATAGRAMS, ...
+  /// The same as journal fields (UDPECHO_DATAGRAMS, ...).
   void add_fields(log_event& event) const;
 };
 
@@ -59,40 +61,31 @@ class echo_service {
  public:
   explicit echo_service(std::shared_ptr<const echo_settings> settings);
 
-  /// Starts serving a socket on `io`.
+  /// Starts serving a socket on `io`; the service owns it until its coroutine ends.
   void serve(asio::io_context& io, std::unique_ptr<datagram_socket> socket);
 
   /// Later datagrams use these settings.
   void update(std::shared_ptr<const echo_settings> settings);
 
-  /// Closes every socket; their coroutines end.
-  void stop();
+  /// Winds down the sockets bound to `endpoint` (all of them when null): each answers what it has
+  /// read and up to `drain_batches` batches still queued, then its coroutine ends and it is closed
+  /// and freed. Its error counts stay in figures().
+  /// `closed` runs once they are all closed (at once when there are none).
+  /// `hand_over`: see datagram_socket::retire.
+  void retire(const asio::ip::udp::endpoint* endpoint, std::size_t drain_batches, bool hand_over,
+              std::function<void()> closed = {});
 
-  /// Stops serving the socket bound to `address` (a reload dropped it). It is closed now and freed
-  /// when its coroutine has ended; its error counts stay in socket_errors().
-  void retire(const asio::ip::address& address);
+  /// Sockets whose coroutines have not ended yet.
+  std::size_t sockets() const { return sockets_.size(); }
 
-  /// Where the sockets being served are bound, in the order they were added.
-  std::vector<asio::ip::udp::endpoint> endpoints() const;
+  /// Housekeeping, about once a second: see abuse_guard::tick.
+  void tick();
 
-  const traffic_counters& counters() const { return counters_; }
-  const peer_tally& peers() const { return peers_; }
-  /// Datagrams not answered by reason (access, loop rules, rate limit); format_drop_status()
-  /// turns them into a status line.
-  drop_counters drops() const { return guard_.drops(); }
-  /// Prefixes the rate limiter tracks now, and at most.
-  std::size_t rate_table_entries() const { return guard_.rate_table_entries(); }
-  std::size_t rate_table_capacity() const { return guard_.rate_table_capacity(); }
-  /// Prefixes being rate-limited now.
-  std::size_t rate_limited_prefixes() const { return guard_.rate_limited_prefixes(); }
-  /// Send and receive errors summed over the sockets.
-  socket_error_counters socket_errors() const;
-  /// One line for the log at stop: datagrams, bytes, peers, replies, drops and errors.
-  std::string summary() const;
+  /// What this service has counted so far.
+  echo_figures figures() const;
 
  private:
   friend asio::awaitable<void> serve_datagrams(echo_service* service, datagram_socket* socket);
-  friend asio::awaitable<void> maintain_guard(echo_service* service, asio::steady_timer* timer);
   /// Takes the clock reading and the log levels that the datagrams of a new batch share: they
   /// arrived together, and asking for each of them cost more than the rest of the echo.
   void start_batch();
@@ -104,18 +97,20 @@ class echo_service {
                                  const echo_settings& settings);
   [[gnu::cold]] void warn_unanswered(const datagram& request, const asio::ip::udp::endpoint& local,
                                      std::size_t reply_size, std::size_t max_payload);
-  /// Frees a socket whose coroutine has ended; returns whether retire() had closed it.
-  bool release(const datagram_socket* socket);
+  /// Closes and frees a socket whose coroutine has ended.
+  void release(const datagram_socket* socket);
 
   std::shared_ptr<const echo_settings> settings_;
   std::vector<std::unique_ptr<datagram_socket>> sockets_;
-  std::vector<datagram_socket*> retired_;  // closed, waiting for their coroutines to end
+  struct pending_retirement {
+    std::optional<asio::ip::udp::endpoint> endpoint;  // none: every socket
+    std::function<void()> closed;
+  };
+  std::vector<pending_retirement> retirements_;
   socket_error_counters released_errors_;  // of sockets already freed
   traffic_counters counters_;
   peer_tally peers_;
   abuse_guard guard_;
-  std::vector<std::uint16_t> own_ports_;
-  std::unique_ptr<asio::steady_timer> guard_timer_;
   std::int64_t batch_time_ = 0;  // monotonic nanoseconds, read by start_batch()
   bool log_info_ = true;         // spdlog's level allows info lines (as of start_batch())
   bool log_warn_ = true;

@@ -76,9 +76,14 @@ log_event drop_event(std::string_view reason, const asio::ip::udp::endpoint& pee
 }
 
 void log_event::write(spdlog::level::level_enum level, std::string_view line) const {
+  write(*spdlog::default_logger_raw(), level, line);
+}
+
+void log_event::write(spdlog::logger& logger, spdlog::level::level_enum level,
+                      std::string_view line) const {
   const log_event* outer = current_event;
   current_event = this;
-  spdlog::default_logger_raw()->log(level, spdlog::string_view_t(line.data(), line.size()));
+  logger.log(level, spdlog::string_view_t(line.data(), line.size()));
   current_event = outer;
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <spdlog/common.h>
+#include <spdlog/logger.h>
 #include <asio/ip/address.hpp>
 #include <asio/ip/udp.hpp>
 #include <cstddef>
@@ -69,6 +70,8 @@ class log_event {
   /// Writes `line` (already escaped where it holds untrusted bytes) at `level`, with this event's
   /// fields for the sinks that keep them.
   void write(spdlog::level::level_enum level, std::string_view line) const;
+  /// The same through `logger` (one with the default logger's sinks and a level of its own).
+  void write(spdlog::logger& logger, spdlog::level::level_enum level, std::string_view line) const;
 
  private:
   event_kind kind_;

@@ -19,10 +19,6 @@ from project_tree import copy_tree
 from systemd_container import Container
 
 PACKAGE = "udpecho"
-# The units come with the systemd integration (issue 4) and the client with issue 3; until a tree
-# has them there is nothing to enable, and no client to package.
-HAS_UNITS = os.path.exists(os.path.join(SOURCE_ROOT, "systemd", "udpechod.socket"))
-HAS_CLIENT = bool(os.environ.get("UDPECHO"))
 HAS_CATALOG = os.path.exists(os.path.join(SOURCE_ROOT, "systemd", "udpechod.catalog"))
 RATE_LIMIT_START_ID = "9506186ac903421088af99fdb8aadb74"  # src/daemon/systemd/message_ids.hpp
 INSIDE = "/srv/udpecho-deb"
@@ -128,15 +124,13 @@ class DebianPackage(harness.unittest.TestCase):
             "/usr/bin/udpechod", "/etc/udpechod/udpechod.conf",
             "/usr/share/man/man8/udpechod.8.gz", "/usr/share/man/man5/udpechod.conf.5.gz",
             "/usr/share/man/man1/udpecho.1.gz", "/usr/share/doc/udpecho/copyright",
-            "/usr/share/doc/udpecho/changelog.gz",
+            "/usr/share/doc/udpecho/changelog.gz", "/usr/bin/udpecho",
         }
         if HAS_CATALOG:
             expected.add("/usr/lib/systemd/catalog/udpechod.catalog")
-        if HAS_CLIENT:
-            expected.add("/usr/bin/udpecho")
         units = {os.path.basename(f) for f in files if "/systemd/system/" in f}
         self.assertEqual(sorted(expected - files), [], "missing from the package")
-        self.assertEqual(units, {"udpechod.service", "udpechod.socket"} if HAS_UNITS else set())
+        self.assertEqual(units, {"udpechod.service", "udpechod.socket"})
         unexpected = files - expected - {f for f in files if "/systemd/system/" in f}
         self.assertEqual(sorted(unexpected), [], "unexpected files in the package")
         control = tempfile.mkdtemp(dir=self.work)
@@ -146,8 +140,6 @@ class DebianPackage(harness.unittest.TestCase):
         print(f"report: deb: {os.path.basename(self.deb)}: {len(files)} files; Depends: {self.field('Depends')}")
 
     def test_3_in_a_booted_bookworm_container(self):
-        if not HAS_UNITS:
-            self.skipTest("the systemd units (issue 4) are not in this tree")
         root = debian_rootfs.tree_with(self.field("Depends"))
         deb = f"{INSIDE}/{os.path.basename(self.deb)}"
         box = Container(f"udpecho-deb-{os.getpid()}", root=root, volatile="overlay",

@@ -48,11 +48,9 @@ abuse_settings abuse_settings_from(const daemon_config& config, unsigned workers
   s.loop_protection = config.loop_protection;
   s.rate.rate = config.rate_limit;
   s.rate.burst = config.rate_burst;
-  s.rate.table_size = config.rate_table_size;
-  // The kernel steers every source prefix to one worker (steer_sources_to_workers), so each
-  // worker's limiter sees all of a prefix's datagrams and applies the full rate and burst; only
+  // Each worker sees all of its prefixes' datagrams, so it applies the full rate and burst; only
   // the table, a bound on memory, is shared out.
-  s.rate.table_size = s.rate.share(workers).table_size;
+  s.rate.table_size = table_share(config.rate_table_size, workers);
   s.prefix_v4 = config.rate_prefix_v4;
   s.prefix_v6 = config.rate_prefix_v6;
   s.rate_exempt = config.rate_exempt;

@@ -33,10 +33,8 @@ struct abuse_settings {
   std::vector<ip_prefix> deny;
 };
 
-/// The abuse settings of `config` for one of `workers` threads that each own an echo_service
-/// (and so an abuse_guard). Each source prefix is steered to one worker, so each applies the full
-/// rate limit and burst to its prefixes and gets an equal share of the table (see
-/// rate_limiter.hpp): together they enforce the configured figures without a shared lock.
+/// The abuse settings of `config` for one of `workers` threads that each own an abuse_guard:
+/// the full rate limit and burst, and an equal share of the table (see rate_limiter.hpp).
 abuse_settings abuse_settings_from(const daemon_config& config, unsigned workers = 1);
 
 /// Datagrams not answered, by reason.

@@ -6,18 +6,12 @@
 #include <cstring>
 
 #include "common/endpoint.hpp"
-#include "common/escape.hpp"
+#include "common/text.hpp"
 
 namespace udpecho {
 namespace {
 
 constexpr unsigned v4_offset = 96;  // bits before the IPv4 address in ::ffff:a.b.c.d
-
-std::string_view trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
-}
 
 // Clears every bit past `length`.
 void mask_bytes(address_bytes& bytes, unsigned length) {
@@ -97,7 +91,6 @@ ip_prefix prefix_cutter::cut(const address_bytes& address, bool v4) const {
 }
 
 std::optional<ip_prefix> parse_prefix(std::string_view text, std::string& reason) {
-  const auto quoted = [](std::string_view value) { return "'" + escape_bytes(value, 80) + "'"; };
   const auto slash = text.find('/');
   const auto address_text = text.substr(0, slash);
   auto address = parse_ip_literal(address_text);
@@ -110,11 +103,9 @@ std::optional<ip_prefix> parse_prefix(std::string_view text, std::string& reason
   const unsigned family_bits = v4 ? 32 : 128;
   unsigned length = family_bits;
   if (slash != std::string_view::npos) {
-    const auto length_text = text.substr(slash + 1);
-    auto [end, error] =
-        std::from_chars(length_text.data(), length_text.data() + length_text.size(), length);
-    if (length_text.empty() || error != std::errc{} ||
-        end != length_text.data() + length_text.size() || length > family_bits) {
+    const auto parsed = parse_number<unsigned>(text.substr(slash + 1), 0, family_bits);
+    if (parsed) length = *parsed;
+    if (!parsed) {
       reason = fmt::format("{} has no prefix length from 0 to {} after the '/'", quoted(text),
                            family_bits);
       return std::nullopt;
@@ -138,11 +129,7 @@ std::optional<std::vector<ip_prefix>> parse_prefix_list(std::string_view text,
                                                         std::string& reason) {
   std::vector<ip_prefix> list;
   if (trim(text).empty()) return list;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    auto comma = text.find(',', start);
-    if (comma == std::string_view::npos) comma = text.size();
-    const auto item = trim(text.substr(start, comma - start));
+  for (const auto item : split_list(text)) {
     if (item.empty()) {
       reason = "has an empty item between commas";
       return std::nullopt;
@@ -150,7 +137,6 @@ std::optional<std::vector<ip_prefix>> parse_prefix_list(std::string_view text,
     auto prefix = parse_prefix(item, reason);
     if (!prefix) return std::nullopt;
     list.push_back(*prefix);
-    start = comma + 1;
   }
   return list;
 }

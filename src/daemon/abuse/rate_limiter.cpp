@@ -4,14 +4,9 @@
 
 namespace udpecho {
 
-rate_limit_settings rate_limit_settings::share(unsigned workers) const {
-  if (workers <= 1 || rate == 0) return *this;
-  rate_limit_settings part = *this;
-  // Rounded up and at least 1, so that a share never turns limiting into dropping everything.
-  part.rate = std::max<std::uint32_t>(1, (rate + workers - 1) / workers);
-  part.burst = std::max<std::uint32_t>(1, (burst + workers - 1) / workers);
-  part.table_size = std::max<std::size_t>(1, (table_size + workers - 1) / workers);
-  return part;
+std::size_t table_share(std::size_t table_size, unsigned workers) {
+  if (workers <= 1) return table_size;
+  return std::max<std::size_t>(1, (table_size + workers - 1) / workers);
 }
 
 rate_limiter::rate_limiter(rate_limit_settings settings, std::uint64_t seed)

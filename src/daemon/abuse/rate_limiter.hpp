@@ -1,12 +1,8 @@
 // Per-source-prefix rate limiting after BIND's response rate limiting: a token bucket per prefix
 // in a bounded table that forgets the least recently seen prefix.
 //
-// One rate_limiter belongs to one thread and takes no lock. With several workers (threads with
-// their own sockets), a BPF program on the SO_REUSEPORT group sends every datagram of a source
-// prefix to the same worker, so each worker's limiter applies the full rate and burst to the
-// prefixes it sees, and only the table size is shared out (share(workers).table_size). Where the
-// kernel refuses the program (a warning says so), a prefix's flows may spread over workers and
-// get up to `workers` times the limit; share() also gives the divided rate for that case.
+// One rate_limiter belongs to one worker thread and takes no lock; every datagram of a prefix
+// reaches the same worker (net/socket_options.hpp says how), so only the table is shared out.
 #pragma once
 
 #include <algorithm>
@@ -24,10 +20,11 @@ struct rate_limit_settings {
   std::uint32_t burst = 0;  // datagrams a quiet prefix may send at once
   std::size_t table_size = 65536;
 
-  /// The settings for one of `workers` limiters that together enforce these.
-  rate_limit_settings share(unsigned workers) const;
   friend bool operator==(const rate_limit_settings&, const rate_limit_settings&) = default;
 };
+
+/// One worker's part of a table of `table_size` prefixes shared by `workers`: rounded up, at least 1.
+std::size_t table_share(std::size_t table_size, unsigned workers);
 
 /// Something worth a log line: a prefix began or ended being limited.
 struct rate_event {

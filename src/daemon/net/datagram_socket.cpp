@@ -1,19 +1,19 @@
 #include "daemon/net/datagram_socket.hpp"
 
-#include <linux/filter.h>
 #include <netinet/in.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 
-#include <asio/ip/v6_only.hpp>
 #include <asio/post.hpp>
+#include <asio/redirect_error.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <spdlog/spdlog.h>
+
+#include "daemon/net/socket_options.hpp"
 
 namespace udpecho {
 namespace {
@@ -30,23 +30,8 @@ constexpr std::size_t resident_slot_bytes = 16384;
 constexpr std::size_t large_datagram_batch_size = 8;
 constexpr std::size_t control_bytes = CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(in_pktinfo));
 
-// Room for bursts: 4 flows x 32 datagrams of 1400 bytes overflow the usual 208 KiB default, and a
-// flood that arrives while the daemon is not scheduled fills it: the kernel then drops whatever
-// comes next, an in-limit peer's datagram as readily as the flood's, before rate limiting can tell
-// them apart. The kernel doubles the figure and, without CAP_NET_ADMIN, caps it at
-// net.core.rmem_max. It is kernel memory, not the daemon's RSS.
-constexpr int receive_buffer_bytes = 4 << 20;
-
 // Fairness: after this many batches in a row without waiting, let other sockets and signals run.
 constexpr unsigned batches_before_yield = 8;
-
-template <typename Option>
-void set_option(asio::ip::udp::socket& socket, int level, int name, Option value,
-                const char* what) {
-  if (setsockopt(socket.native_handle(), level, name, &value, sizeof value) != 0) {
-    throw std::system_error(errno, std::generic_category(), what);
-  }
-}
 
 asio::ip::address address_from_v6_bytes(const in6_addr& raw) {
   asio::ip::address_v6::bytes_type bytes;
@@ -79,113 +64,15 @@ struct datagram_socket::batch_buffers {
   std::array<std::array<std::byte, control_bytes>, datagram_batch_size> send_control{};
 };
 
-std::size_t max_payload_to(const asio::ip::udp::endpoint& peer) {
-  const auto& address = peer.address();
-  const bool v4 = address.is_v4() || address.to_v6().is_v4_mapped();
-  return v4 ? max_udp_payload_v4 : max_udp_payload_v6;
-}
-
-asio::ip::udp::socket open_bound_socket(asio::io_context& io, const asio::ip::address& address,
-                                        std::uint16_t port, bool v6_only, bool reuse_port) {
-  asio::ip::udp::socket socket(io);
-  const asio::ip::udp::endpoint endpoint(address, port);
-  socket.open(endpoint.protocol());
-  if (address.is_v6()) socket.set_option(asio::ip::v6_only(v6_only));
-  if (reuse_port) set_option(socket, SOL_SOCKET, SO_REUSEPORT, 1, "setsockopt(SO_REUSEPORT)");
-  // A bigger buffer is an improvement, not a requirement: failure leaves the default.
-  if (setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVBUFFORCE, &receive_buffer_bytes,
-                 sizeof receive_buffer_bytes) != 0) {
-    setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVBUF, &receive_buffer_bytes,
-               sizeof receive_buffer_bytes);
-  }
-  if (address.is_unspecified()) enable_packet_info(socket);
-  socket.bind(endpoint);
-  socket.non_blocking(true);
-  return socket;
-}
-
-void enable_packet_info(asio::ip::udp::socket& socket) {
-  const int on = 1;
-  if (socket.local_endpoint().protocol() == asio::ip::udp::v6()) {
-    // IPv6 packet info also reports IPv4 datagrams on a dual-stack socket, as mapped addresses,
-    // but it has no word for broadcast; IPv4 packet info, which a dual-stack socket also gives
-    // for its IPv4 datagrams, does (see decode).
-    set_option(socket, IPPROTO_IPV6, IPV6_RECVPKTINFO, on, "setsockopt(IPV6_RECVPKTINFO)");
-    int v6_only = 0;
-    socklen_t length = sizeof v6_only;
-    if (getsockopt(socket.native_handle(), IPPROTO_IPV6, IPV6_V6ONLY, &v6_only, &length) == 0 &&
-        v6_only == 0) {
-      set_option(socket, IPPROTO_IP, IP_PKTINFO, on, "setsockopt(IP_PKTINFO)");
-    }
-  } else {
-    set_option(socket, IPPROTO_IP, IP_PKTINFO, on, "setsockopt(IP_PKTINFO)");
-  }
-}
-
-namespace {
-// The mask of the bits of 32-bit word `word` of an address that lie within its first
-// `prefix_bits` bits.
-std::uint32_t prefix_word_mask(unsigned prefix_bits, unsigned word) {
-  const unsigned first = word * 32;
-  if (prefix_bits <= first) return 0;
-  const unsigned bits = std::min(prefix_bits - first, 32u);
-  return bits == 32 ? 0xffffffffu : ~(0xffffffffu >> bits);
-}
-}  // namespace
-
-bool steer_sources_to_workers(asio::ip::udp::socket& socket, std::size_t workers,
-                              unsigned prefix_v4, unsigned prefix_v6) {
-  // Classic BPF run on each datagram; it returns the index of the socket in the group. The data
-  // starts at the UDP payload, so the IP header is read through the SKF_NET_OFF window. Only the
-  // source's first prefix_v4/prefix_v6 bits count, so a whole prefix shares one worker.
-  constexpr auto net = static_cast<std::uint32_t>(SKF_NET_OFF);
-  const auto count = static_cast<std::uint32_t>(workers);
-  const auto v6 = [&](unsigned word) { return prefix_word_mask(prefix_v6, word); };
-  sock_filter program[] = {
-      BPF_STMT(BPF_LD | BPF_B | BPF_ABS, net + 0),                 // 0: version, header length
-      BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 4),                     // 1: version
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 6, 3, 0),               // 2: IPv6 -> 6
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, net + 12),               // 3: IPv4 source address
-      BPF_STMT(BPF_ALU | BPF_AND | BPF_K, prefix_word_mask(prefix_v4, 0)),  // 4
-      BPF_STMT(BPF_JMP | BPF_JA, 14),                             // 5: -> 20
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, net + 8),                // 6: IPv6 source, xor-folded
-      BPF_STMT(BPF_ALU | BPF_AND | BPF_K, v6(0)),                 // 7
-      BPF_STMT(BPF_MISC | BPF_TAX, 0),                            // 8
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, net + 12),               // 9
-      BPF_STMT(BPF_ALU | BPF_AND | BPF_K, v6(1)),                 // 10
-      BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),                     // 11
-      BPF_STMT(BPF_MISC | BPF_TAX, 0),                            // 12
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, net + 16),               // 13
-      BPF_STMT(BPF_ALU | BPF_AND | BPF_K, v6(2)),                 // 14
-      BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),                     // 15
-      BPF_STMT(BPF_MISC | BPF_TAX, 0),                            // 16
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, net + 20),               // 17
-      BPF_STMT(BPF_ALU | BPF_AND | BPF_K, v6(3)),                 // 18
-      BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),                     // 19
-      BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 0x9e3779b1),            // 20: spread neighbours
-      BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16),                    // 21
-      BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, count),                 // 22: the worker
-      BPF_STMT(BPF_RET | BPF_A, 0),                               // 23
-  };
-  const sock_fprog filter{static_cast<unsigned short>(std::size(program)), program};
-  if (setsockopt(socket.native_handle(), SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &filter,
-                 sizeof filter) != 0) {
-    spdlog::warn("cannot steer each source address to one worker ({}); the kernel spreads "
-                 "datagrams by address and port, so one source's ports may reach several workers",
-                 std::strerror(errno));
-    return false;
-  }
-  return true;
-}
-
 datagram_socket::datagram_socket(asio::ip::udp::socket socket, bool reply_from_destination)
     : socket_(std::move(socket)),
       reply_from_destination_(reply_from_destination),
       buffers_(std::make_unique<batch_buffers>()),
       datagrams_(buffers_->datagrams.data()),
       send_headers_(buffers_->send_headers.data()),
-      send_iov_(buffers_->send_iov.data()) {
-  socket_.non_blocking(true);
+      send_iov_(buffers_->send_iov.data()),
+      local_endpoint_(socket_.local_endpoint()) {
+  set_non_blocking(socket_);
   auto& b = *buffers_;
   // What stays the same from batch to batch is set once; recvmmsg() changes only the lengths.
   for (std::size_t i = 0; i < datagram_batch_size; ++i) {
@@ -205,6 +92,14 @@ datagram_socket::datagram_socket(asio::ip::udp::socket socket, bool reply_from_d
 
 datagram_socket::~datagram_socket() = default;
 
+void datagram_socket::retire(std::size_t drain_batches, bool hand_over) {
+  if (hand_over) stop_receiving_new(socket_);
+  retiring_ = true;
+  drain_batches_ = drain_batches;
+  asio::error_code ignored;
+  socket_.cancel(ignored);  // a pending wait ends with operation_aborted; see receive()
+}
+
 void datagram_socket::close() {
   asio::error_code ignored;
   socket_.close(ignored);
@@ -218,7 +113,6 @@ void datagram_socket::close() {
   d.peer.resize(header.msg_hdr.msg_namelen);
   d.payload = std::string_view(reinterpret_cast<const char*>(b.receive_iov[index].iov_base),
                                std::min<std::size_t>(header.msg_len, slot_bytes));
-  d.truncated = (header.msg_hdr.msg_flags & MSG_TRUNC) != 0;
   if (!reply_from_destination_) return;  // no packet info: the destination stays unknown
   d.destination.reset();
   d.destination_ifindex = 0;
@@ -276,14 +170,22 @@ asio::awaitable<const datagram*> datagram_socket::receive() {
   received_ = next_ = 0;
   yielded_ = flush_waited_ = false;
   auto& b = *buffers_;
+  bool queue_empty = false;  // recvmmsg() said so in this call
   for (;;) {
-    if (wait_first) {
+    if (retiring_) {
+      // Whatever the kernel still holds for this socket, until it is empty or the budget is spent;
+      // nothing waits any more.
+      if (queue_empty || drain_batches_ == 0) co_return nullptr;
+      --drain_batches_;
+    } else if (wait_first) {
       batches_without_wait_ = 0;
       // Idle: a good moment to give back what large datagrams made resident.
       if (large_slots_ != 0) release_large_slots();
       // The queue was found empty just now, with no turn of the event loop since: the edge of
       // the next datagram is still to come, so the wait needs no re-arming (readable_wait.hpp).
-      co_await socket_.async_wait_readable(asio::use_awaitable);
+      // Cancelled by retire(): go on to read what is queued. Any other error shows in recvmmsg().
+      asio::error_code error;
+      co_await socket_.async_wait_readable(asio::redirect_error(asio::use_awaitable, error));
     }
     // The kernel wrote the lengths of the headers it filled last time; restore those only.
     for (std::size_t i = 0; i < filled_; ++i) {
@@ -318,12 +220,12 @@ asio::awaitable<const datagram*> datagram_socket::receive() {
     }
     const int error = errno;
     wait_first = count < 0 && (error == EAGAIN || error == EWOULDBLOCK);
+    queue_empty = wait_first;
     if (count < 0 && !wait_first && error != EINTR) {
       // A pending ICMP error or a passing shortage; the next datagram is unaffected.
       ++errors_.receive_errors;
-      errors_.last_receive_error = std::error_code(error, std::generic_category());
       if (error == EBADF || error == ENOTSOCK) {
-        throw std::system_error(errors_.last_receive_error, "recvmmsg");
+        throw std::system_error(error, std::generic_category(), "recvmmsg");
       }
     }
   }
@@ -376,11 +278,13 @@ asio::awaitable<void> datagram_socket::flush() {
     const int error = errno;
     if (error == EAGAIN || error == EWOULDBLOCK) {
       flush_waited_ = true;
-      co_await socket_.async_wait(asio::socket_base::wait_write, asio::use_awaitable);
+      // Cancelled by retire(): the replies are still owed, so try again.
+      asio::error_code ignored;
+      co_await socket_.async_wait(asio::socket_base::wait_write,
+                                  asio::redirect_error(asio::use_awaitable, ignored));
     } else if (error != EINTR) {
       // sendmmsg() stops at the first reply it cannot send; skip that one and send the rest.
       ++errors_.send_errors;
-      errors_.last_send_error = std::error_code(error, std::generic_category());
       ++sent;
     }
   }

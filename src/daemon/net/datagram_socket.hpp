@@ -23,10 +23,6 @@
 
 namespace udpecho {
 
-/// The largest UDP payload over IPv4 (65535 - 20 - 8) and over IPv6 without jumbograms (65535 - 8).
-inline constexpr std::size_t max_udp_payload_v4 = 65507;
-inline constexpr std::size_t max_udp_payload_v6 = 65527;
-
 /// How many datagrams one recvmmsg()/sendmmsg() moves at most.
 inline constexpr std::size_t datagram_batch_size = 64;
 
@@ -35,7 +31,6 @@ inline constexpr std::size_t datagram_batch_size = 64;
 struct datagram {
   asio::ip::udp::endpoint peer;  // as the kernel reports it: IPv4-mapped on a dual-stack socket
   std::string_view payload;
-  bool truncated = false;              // larger than the receive slot; payload is cut
   std::optional<asio::ip::address> destination;  // the address it was sent to, if known
   unsigned destination_ifindex = 0;
   bool destination_is_broadcast = false;  // IPv4 packet info: sent to a broadcast address
@@ -45,31 +40,7 @@ struct datagram {
 struct socket_error_counters {
   std::uint64_t receive_errors = 0;  // ICMP errors queued on the socket, ENOMEM, ...
   std::uint64_t send_errors = 0;     // replies the kernel refused
-  std::error_code last_receive_error;
-  std::error_code last_send_error;
 };
-
-/// The largest payload a datagram to `peer` may carry; IPv4-mapped peers get the IPv4 limit.
-std::size_t max_payload_to(const asio::ip::udp::endpoint& peer);
-
-/// Opens a UDP socket bound to address:port. Wildcard sockets get packet-info on so that replies
-/// can leave from the request's destination; "::" takes IPv4 too unless `v6_only`. With
-/// `reuse_port`, several sockets (one per worker) may bind the same address and port.
-/// Throws std::system_error naming the OS reason.
-asio::ip::udp::socket open_bound_socket(asio::io_context& io, const asio::ip::address& address,
-                                        std::uint16_t port, bool v6_only, bool reuse_port = false);
-
-/// Makes the kernel hand every datagram from one source prefix (the first prefix_v4 or prefix_v6
-/// bits of its address) to the same socket of the SO_REUSEPORT group `socket` belongs to (the
-/// group's sockets in bind order are the workers), so per-source state kept per worker (rate
-/// buckets per prefix, say) sees all of that source's traffic. Without it the kernel hashes
-/// address and port, and one source's ports could land on different workers. Returns false (and
-/// logs a warning) when the kernel refuses the filter.
-bool steer_sources_to_workers(asio::ip::udp::socket& socket, std::size_t workers,
-                              unsigned prefix_v4 = 32, unsigned prefix_v6 = 128);
-
-/// Turns packet-info on for a socket that already exists (one passed by systemd, say).
-void enable_packet_info(asio::ip::udp::socket& socket);
 
 class datagram_socket {
  public:
@@ -84,7 +55,9 @@ class datagram_socket {
   const datagram* try_receive() { return next_ < received_ ? &datagrams_[next_++] : nullptr; }
 
   /// The next datagram: sends the queued replies, then reads the next batch, waiting for the
-  /// kernel to have one if need be.
+  /// kernel to have one if need be. After retire(): null once the datagrams already read are
+  /// handed out and their replies sent, and the kernel queue is drained (at most `drain_batches`
+  /// more batches); the socket is then done and may be closed.
   asio::awaitable<const datagram*> receive();
 
   /// Queues `prefix` + `payload` as one reply to `request`. Both views must stay valid until the
@@ -112,8 +85,15 @@ class datagram_socket {
   /// Sends every queued reply. A reply the kernel refuses is counted and dropped; the rest go.
   asio::awaitable<void> flush();
 
-  asio::ip::udp::endpoint local_endpoint() const { return socket_.local_endpoint(); }
+  asio::ip::udp::endpoint local_endpoint() const { return local_endpoint_; }
   const socket_error_counters& errors() const { return errors_; }
+  /// Winds the socket down without losing what was read: receive() hands out the rest of the
+  /// current batch, reads what the kernel still holds (up to `drain_batches` batches, no waiting),
+  /// then returns null. A pending wait ends at once. Closing is left to whoever owns the socket.
+  /// With `hand_over`, the kernel stops queueing datagrams for it first, so that new ones go to
+  /// the sockets bound beside it and the drain loses nothing (see stop_receiving_new).
+  void retire(std::size_t drain_batches, bool hand_over);
+  bool retiring() const { return retiring_; }
   void close();
 
  private:
@@ -143,6 +123,9 @@ class datagram_socket {
   bool yielded_ = false;        // the event loop ran since the last recvmmsg()
   bool flush_waited_ = false;   // ... because flush() waited for room to send (since receive())
   socket_error_counters errors_;
+  asio::ip::udp::endpoint local_endpoint_;  // kept, so that it is known after close() too
+  bool retiring_ = false;
+  std::size_t drain_batches_ = 0;  // batches retire() still lets receive() read
 };
 
 }  // namespace udpecho

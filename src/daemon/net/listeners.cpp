@@ -6,7 +6,7 @@
 #include <system_error>
 
 #include "common/endpoint.hpp"
-#include "daemon/net/datagram_socket.hpp"
+#include "daemon/net/socket_options.hpp"
 
 namespace udpecho {
 namespace {
@@ -21,26 +21,46 @@ bool wants_v6_only(const std::vector<asio::ip::address>& bind) {
   return std::any_of(bind.begin(), bind.end(), [](const auto& address) { return address.is_v4(); });
 }
 
-std::vector<asio::ip::udp::socket> bind_sockets(asio::io_context& io,
-                                                const std::vector<asio::ip::address>& bind,
-                                                std::uint16_t port, bool reuse_port) {
-  const bool v6_only = wants_v6_only(bind);
-  std::vector<asio::ip::udp::socket> sockets;
-  for (const auto& address : bind) {
-    try {
-      sockets.push_back(open_bound_socket(io, address, port, v6_only, reuse_port));
-    } catch (const std::system_error& e) {
-      throw bind_error(fmt::format("cannot listen on {}: {}", format_endpoint(address, port),
-                                   e.code().message()));
-    }
-    const auto local = sockets.back().local_endpoint();
-    if (port == 0) {
-      port = local.port();
-      spdlog::info("port 0: the kernel chose port {}", port);
-    }
-    spdlog::info("listening on {}", format_endpoint(local));
+asio::ip::udp::socket open_bound_socket(asio::io_context& io,
+                                        const asio::ip::udp::endpoint& endpoint, bool v6_only) {
+  asio::ip::udp::socket socket(io);
+  try {
+    socket.open(endpoint.protocol());
+    if (endpoint.address().is_v6()) set_v6_only(socket, v6_only);
+    enable_reuse_port(socket);
+    set_receive_buffer(socket);
+    socket.bind(endpoint);
+    if (endpoint.address().is_unspecified()) enable_packet_info(socket);
+    set_non_blocking(socket);
+  } catch (const std::system_error& e) {
+    throw bind_error(
+        fmt::format("cannot listen on {}: {}", format_endpoint(endpoint), e.code().message()));
   }
-  return sockets;
+  return socket;
+}
+
+void check_port_free(const asio::ip::udp::endpoint& endpoint, bool v6_only) {
+  asio::io_context io;
+  asio::ip::udp::socket probe(io);
+  try {
+    probe.open(endpoint.protocol());
+    if (endpoint.address().is_v6()) set_v6_only(probe, v6_only);
+    probe.bind(endpoint);
+  } catch (const std::system_error& e) {
+    throw bind_error(
+        fmt::format("cannot listen on {}: {}", format_endpoint(endpoint), e.code().message()));
+  }
+}
+
+void steer_listener(const asio::ip::udp::endpoint& endpoint, bool v6_only, std::size_t workers,
+                    unsigned prefix_v4, unsigned prefix_v6) {
+  asio::io_context io;
+  try {
+    auto member = open_bound_socket(io, endpoint, v6_only);
+    steer_sources_to_workers(member, workers, prefix_v4, prefix_v6);
+  } catch (const bind_error& e) {
+    spdlog::warn("cannot steer sources to workers on {}: {}", format_endpoint(endpoint), e.what());
+  }
 }
 
 rebind_plan plan_rebind(const std::vector<asio::ip::address>& old_bind, std::uint16_t old_port,

@@ -13,29 +13,14 @@
 #include <system_error>
 
 #include "common/escape.hpp"
-#include "daemon/net/datagram_socket.hpp"
+#include "common/text.hpp"
+#include "daemon/net/socket_options.hpp"
 
 namespace udpecho {
 namespace {
 
-bool parse_number(std::string_view text, std::int64_t& value) {
-  if (text.empty()) return false;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  return error == std::errc() && end == text.data() + text.size();
-}
-
 std::string os_reason() {
   return std::error_code(errno, std::generic_category()).message();
-}
-
-int socket_option(int fd, int name, const char* what) {
-  int value = 0;
-  socklen_t length = sizeof value;
-  if (getsockopt(fd, SOL_SOCKET, name, &value, &length) != 0) {
-    throw std::runtime_error(
-        fmt::format("descriptor {} passed by the service manager: {}: {}", fd, what, os_reason()));
-  }
-  return value;
 }
 
 }  // namespace
@@ -44,21 +29,21 @@ listen_fds_env parse_listen_fds(const char* listen_pid, const char* listen_fds,
                                 std::int64_t own_pid) {
   listen_fds_env result;
   if (listen_pid == nullptr || listen_fds == nullptr) return result;
-  std::int64_t pid = 0;
-  if (!parse_number(listen_pid, pid) || pid <= 0) {
+  const auto pid = parse_number<std::int64_t>(listen_pid, 1, INT64_MAX);
+  if (!pid) {
     result.error =
         fmt::format("LISTEN_PID='{}' is not a process ID", escape_bytes(listen_pid, 120));
     return result;
   }
-  if (pid != own_pid) return result;
-  std::int64_t count = 0;
+  if (*pid != own_pid) return result;
   // The ceiling only guards against nonsense; the manager passes what the .socket unit lists.
-  if (!parse_number(listen_fds, count) || count < 0 || count > 4096) {
+  const auto count = parse_number<int>(listen_fds, 0, 4096);
+  if (!count) {
     result.error =
         fmt::format("LISTEN_FDS='{}' is not a descriptor count", escape_bytes(listen_fds, 120));
     return result;
   }
-  result.count = static_cast<int>(count);
+  result.count = *count;
   return result;
 }
 
@@ -78,8 +63,8 @@ std::vector<asio::ip::udp::socket> adopt_listen_fds(asio::io_context& io, int co
       throw std::runtime_error(
           fmt::format("descriptor {} passed by the service manager: {}", fd, os_reason()));
     }
-    const int type = socket_option(fd, SO_TYPE, "SO_TYPE");
-    const int domain = socket_option(fd, SO_DOMAIN, "SO_DOMAIN");
+    const int type = socket_type(fd);
+    const int domain = socket_domain(fd);
     if (type != SOCK_DGRAM || (domain != AF_INET && domain != AF_INET6)) {
       throw std::runtime_error(fmt::format(
           "descriptor {} passed by the service manager is not a UDP socket; the .socket unit "
@@ -88,8 +73,7 @@ std::vector<asio::ip::udp::socket> adopt_listen_fds(asio::io_context& io, int co
     }
     asio::ip::udp::socket socket(io, domain == AF_INET ? asio::ip::udp::v4() : asio::ip::udp::v6(),
                                  fd);
-    socket.non_blocking(true);
-    if (socket.local_endpoint().address().is_unspecified()) enable_packet_info(socket);
+    prepare_inherited_socket(socket);
     sockets.push_back(std::move(socket));
   }
   return sockets;

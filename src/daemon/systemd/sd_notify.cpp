@@ -11,23 +11,14 @@
 #include <cstring>
 #include <system_error>
 
-#include "common/escape.hpp"
+#include "common/text.hpp"
 
 namespace udpecho {
 namespace {
 
 std::optional<std::int64_t> parse_positive(const char* text) {
-  if (text == nullptr || *text == '\0') return std::nullopt;
-  const std::string_view view(text);
-  std::int64_t value = 0;
-  const auto [end, error] = std::from_chars(view.data(), view.data() + view.size(), value);
-  if (error != std::errc() || end != view.data() + view.size() || value <= 0) return std::nullopt;
-  return value;
-}
-
-// Shows an environment value in a message: it came from outside and may hold anything.
-std::string quoted(std::string_view value) {
-  return "'" + escape_bytes(value, 120) + "'";
+  if (text == nullptr) return std::nullopt;
+  return parse_number<std::int64_t>(text, 1, INT64_MAX);
 }
 
 }  // namespace

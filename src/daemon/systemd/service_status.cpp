@@ -50,14 +50,15 @@ asio::awaitable<void> refresh_status_periodically(service_status* status) {
 asio::awaitable<void> feed_watchdog(service_status* status, std::chrono::microseconds interval) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   for (;;) {
-    status->manager_.send("WATCHDOG=1");
+    if (!status->alive_ || status->alive_()) status->manager_.send("WATCHDOG=1");
     timer.expires_after(interval);
     co_await timer.async_wait(asio::use_awaitable);
   }
 }
 
-service_status::service_status(notifier& manager, std::function<std::string()> describe)
-    : manager_(manager), describe_(std::move(describe)) {}
+service_status::service_status(notifier& manager, std::function<std::string()> describe,
+                               std::function<bool()> alive)
+    : manager_(manager), describe_(std::move(describe)), alive_(std::move(alive)) {}
 
 void service_status::start(asio::io_context& io,
                            std::optional<std::chrono::microseconds> watchdog) {

@@ -30,11 +30,13 @@ inline constexpr std::chrono::seconds status_refresh_interval{2};
 
 /// Keeps the manager informed for as long as `io` runs: STATUS= every status_refresh_interval
 /// (only when the text changed) and, when `watchdog` has an interval, WATCHDOG=1 at that interval.
-/// Both run on `io` itself, so a loop that stops turning stops the pings and gets restarted.
+/// Both run on `io` itself, so a loop that stops turning stops the pings and gets restarted; so
+/// does one whose `alive` says false (the loops of other threads, say).
 /// `describe` gives the current status text; `manager` and it must outlive `io`'s run.
 class service_status {
  public:
-  service_status(notifier& manager, std::function<std::string()> describe);
+  service_status(notifier& manager, std::function<std::string()> describe,
+                 std::function<bool()> alive = {});
 
   /// Starts the refresh (and watchdog) coroutines on `io`.
   void start(asio::io_context& io, std::optional<std::chrono::microseconds> watchdog);
@@ -49,6 +51,7 @@ class service_status {
 
   notifier& manager_;
   std::function<std::string()> describe_;
+  std::function<bool()> alive_;
   std::string last_sent_;
 };
 

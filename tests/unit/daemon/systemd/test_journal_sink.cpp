@@ -16,6 +16,7 @@
 #include "daemon/abuse/abuse_guard.hpp"
 #include "daemon/config.hpp"
 #include "daemon/echo_service.hpp"
+#include "daemon/net/listeners.hpp"
 #include "daemon/log_event.hpp"
 #include "daemon/systemd/journal_sink.hpp"
 
@@ -216,8 +217,8 @@ TEST_CASE("suppression summaries carry UDPECHO_PREFIX and UDPECHO_SUPPRESSED") {
 }
 
 TEST_CASE("the stop record has every counter of the stop summary as a field") {
-  summary_totals totals;
-  totals.counters.datagrams = 7;
+  echo_figures totals;
+  totals.traffic.datagrams = 7;
   totals.drops.loop[static_cast<std::size_t>(loop_rule::bounced_reply)] = 3;
   log_event event(event_kind::stop);
   totals.add_fields(event);
@@ -240,11 +241,10 @@ TEST_CASE("a hostile payload cannot add or change a field") {
   auto sink = capture(spdlog::level::info);
   asio::io_context io;
   echo_service service(std::make_shared<const echo_settings>(
-      echo_settings{"echo:", 256, settings("loop_protection = no\n")}));
-  service.serve(io,
-                std::make_unique<datagram_socket>(
-                    open_bound_socket(io, asio::ip::make_address("127.0.0.1"), 0, false), false));
-  const auto server = service.endpoints().at(0);
+      echo_settings{"echo:", 256, settings("loop_protection = no\n"), {}}));
+  auto bound = open_bound_socket(io, {asio::ip::make_address("127.0.0.1"), 0}, false);
+  const auto server = bound.local_endpoint();
+  service.serve(io, std::make_unique<datagram_socket>(std::move(bound), false));
   // A newline that would start a field, a syslog priority prefix, an escape sequence and bytes
   // that are not UTF-8.
   const std::string hostile =
@@ -256,7 +256,7 @@ TEST_CASE("a hostile payload cannot add or change a field") {
   bool answered = false;
   client.async_receive(asio::buffer(reply), [&](std::error_code error, std::size_t) {
     answered = !error;
-    service.stop();
+    service.retire(nullptr, 0, false);
   });
   io.run_for(std::chrono::seconds(10));
   REQUIRE(answered);
