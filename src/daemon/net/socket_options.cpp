@@ -1,5 +1,6 @@
 #include "daemon/net/socket_options.hpp"
 
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -87,6 +88,11 @@ bool is_v6_only(int descriptor) {
 
 void set_non_blocking(asio::ip::udp::socket& socket) {
   socket.non_blocking(true);
+}
+
+bool set_non_blocking(int descriptor) {
+  const int flags = fcntl(descriptor, F_GETFL);
+  return flags >= 0 && fcntl(descriptor, F_SETFL, flags | O_NONBLOCK) == 0;
 }
 
 int socket_type(int descriptor) {

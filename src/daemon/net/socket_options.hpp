@@ -37,6 +37,8 @@ bool is_v6_only(int descriptor);
 
 /// Non-blocking mode: the echo uses recvmmsg()/sendmmsg() with readiness waits.
 void set_non_blocking(asio::ip::udp::socket& socket);
+/// The same for a descriptor Asio does not own (libsystemd's journal socket); false on failure.
+bool set_non_blocking(int descriptor);
 
 /// The socket type and address family of a descriptor (SO_TYPE, SO_DOMAIN); -1 when unknown.
 int socket_type(int descriptor);

@@ -1,6 +1,5 @@
 #include "daemon/systemd/journal_sink.hpp"
 
-#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 // Without it, sd_journal_sendv() is a macro that adds CODE_FILE, CODE_LINE and CODE_FUNC of the
@@ -12,6 +11,7 @@
 #include <atomic>
 #include <mutex>
 
+#include "daemon/net/socket_options.hpp"
 #include "daemon/systemd/logging.hpp"
 #include "daemon/systemd/message_ids.hpp"
 
@@ -23,13 +23,7 @@ std::atomic<bool> nonblocking{false};
 std::once_flag first_send;
 
 bool is_unix_datagram_socket(int fd) {
-  int domain = 0;
-  int type = 0;
-  socklen_t length = sizeof domain;
-  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &length) != 0) return false;
-  length = sizeof type;
-  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) != 0) return false;
-  return domain == AF_UNIX && type == SOCK_DGRAM;
+  return socket_domain(fd) == AF_UNIX && socket_type(fd) == SOCK_DGRAM;
 }
 
 // libsystemd opens its socket on the first send, in blocking mode, and offers no public call to
@@ -42,10 +36,7 @@ int send_first(const iovec* entries, int count) {
   const int probe = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (probe >= 0) close(probe);
   const int result = sd_journal_sendv(entries, count);
-  if (probe >= 0 && is_unix_datagram_socket(probe)) {
-    const int flags = fcntl(probe, F_GETFL);
-    nonblocking = flags >= 0 && fcntl(probe, F_SETFL, flags | O_NONBLOCK) == 0;
-  }
+  if (probe >= 0 && is_unix_datagram_socket(probe)) nonblocking = set_non_blocking(probe);
   if (!nonblocking) {
     sd_journal_send("MESSAGE=journal: could not make libsystemd's socket non-blocking; a full "
                     "journal will delay serving",
