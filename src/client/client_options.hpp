@@ -6,8 +6,8 @@
 #include <optional>
 #include <string>
 
-#include "common/udp_limits.hpp"
 #include <vector>
+#include "common/udp_limits.hpp"
 
 #include "common/escape.hpp"
 

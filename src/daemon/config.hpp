@@ -1,11 +1,11 @@
 // udpechod's configuration: the settings, their defaults, and the parser for udpechod.conf.
 #pragma once
 
+#include <spdlog/common.h>
 #include <asio/ip/address.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <spdlog/common.h>
 #include <string>
 #include <string_view>
 #include <vector>

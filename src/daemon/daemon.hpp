@@ -9,8 +9,8 @@ namespace udpecho {
 enum exit_status : int {
   exit_ok = 0,
   exit_socket_error = 1,
-  exit_usage = 64,    // EX_USAGE
-  exit_config = 78,   // EX_CONFIG
+  exit_usage = 64,   // EX_USAGE
+  exit_config = 78,  // EX_CONFIG
 };
 
 /// Runs the daemon until it is stopped; returns the process's exit status.

@@ -1,10 +1,10 @@
 // udpechod's command line.
 #pragma once
 
+#include <spdlog/common.h>
 #include <asio/ip/address.hpp>
 #include <cstdint>
 #include <optional>
-#include <spdlog/common.h>
 #include <string>
 #include <vector>
 

@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "daemon/config.hpp"
 #include "daemon/abuse/ip_prefix.hpp"
+#include "daemon/config.hpp"
 
 namespace {
 void require_printable(std::string_view text) {

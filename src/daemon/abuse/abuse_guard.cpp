@@ -1,8 +1,8 @@
 #include "daemon/abuse/abuse_guard.hpp"
 
 #include <fmt/format.h>
-#include <random>
 #include <spdlog/spdlog.h>
+#include <random>
 
 #include "common/endpoint.hpp"
 #include "daemon/config.hpp"
@@ -15,7 +15,9 @@ std::uint64_t random_seed() {
   return (std::uint64_t{device()} << 32) ^ device();
 }
 
-std::size_t rule_index(loop_rule rule) { return static_cast<std::size_t>(rule); }
+std::size_t rule_index(loop_rule rule) {
+  return static_cast<std::size_t>(rule);
+}
 
 // UDPECHO_DROP_REASON for a loop rule.
 std::string_view drop_reason(loop_rule rule) {
@@ -36,10 +38,9 @@ std::string_view drop_reason(loop_rule rule) {
   return "loop";
 }
 
-constexpr std::array<loop_rule, 5> loop_rules{loop_rule::source_port, loop_rule::own_port,
-                                              loop_rule::source_address,
-                                              loop_rule::destination_address,
-                                              loop_rule::bounced_reply};
+constexpr std::array<loop_rule, 5> loop_rules{
+    loop_rule::source_port, loop_rule::own_port, loop_rule::source_address,
+    loop_rule::destination_address, loop_rule::bounced_reply};
 
 }  // namespace
 
@@ -138,8 +139,8 @@ void abuse_guard::denied(const datagram_facts& facts, const hashed_prefix& prefi
   ++drops_.denied;
   if (spdlog::should_log(spdlog::level::info) && problems_.allow(prefix, now)) {
     drop_event("denied", *facts.peer, *facts.reported_destination)
-        .write(spdlog::level::info, fmt::format("{}: not answered: denied by allow/deny",
-                                                format_endpoint(*facts.peer)));
+        .write(spdlog::level::info,
+               fmt::format("{}: not answered: denied by allow/deny", format_endpoint(*facts.peer)));
   }
 }
 
@@ -216,8 +217,8 @@ void abuse_guard::tick(nanoseconds now) {
 
 drop_counters abuse_guard::drops() const {
   auto drops = drops_;
-  drops.log_lines_suppressed = lines_.suppressed_total() + problems_.suppressed_total() +
-                               events_.suppressed_total();
+  drops.log_lines_suppressed =
+      lines_.suppressed_total() + problems_.suppressed_total() + events_.suppressed_total();
   return drops;
 }
 

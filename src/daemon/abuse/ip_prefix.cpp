@@ -53,8 +53,8 @@ bool ip_prefix::contains(const address_bytes& address) const {
 ip_prefix prefix_of(const address_bytes& address, unsigned v4_length, unsigned v6_length) {
   ip_prefix prefix;
   prefix.bytes = address;
-  const unsigned length = is_v4_bytes(address) ? v4_offset + std::min(v4_length, 32u)
-                                               : std::min(v6_length, 128u);
+  const unsigned length =
+      is_v4_bytes(address) ? v4_offset + std::min(v4_length, 32u) : std::min(v6_length, 128u);
   prefix.length = static_cast<std::uint8_t>(length);
   mask_bytes(prefix.bytes, length);
   return prefix;

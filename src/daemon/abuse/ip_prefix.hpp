@@ -73,8 +73,7 @@ class prefix_cutter {
 std::optional<ip_prefix> parse_prefix(std::string_view text, std::string& reason);
 
 /// Parses a comma-separated list of prefixes; empty text is an empty list.
-std::optional<std::vector<ip_prefix>> parse_prefix_list(std::string_view text,
-                                                        std::string& reason);
+std::optional<std::vector<ip_prefix>> parse_prefix_list(std::string_view text, std::string& reason);
 
 /// "10.0.0.0/8", "2001:db8::/32"; IPv4 prefixes print in IPv4 form with their IPv4 length.
 std::string format_prefix(const ip_prefix& prefix);

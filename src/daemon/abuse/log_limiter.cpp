@@ -1,7 +1,7 @@
 #include "daemon/abuse/log_limiter.hpp"
 
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 
 namespace udpecho {
 namespace {

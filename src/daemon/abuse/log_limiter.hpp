@@ -15,13 +15,13 @@
 namespace udpecho {
 
 struct log_limit_settings {
-  double lines_per_second = 5;    // per prefix, sustained
-  double burst = 10;              // per prefix, after a quiet spell
-  double total_per_second = 50;   // all prefixes together, so many sources cannot add up
+  double lines_per_second = 5;   // per prefix, sustained
+  double burst = 10;             // per prefix, after a quiet spell
+  double total_per_second = 50;  // all prefixes together, so many sources cannot add up
   double total_burst = 100;
   std::size_t table_size = 4096;  // prefixes remembered; the least recently seen is forgotten
   std::int64_t interval_ns = 10'000'000'000;  // how often suppression summaries are written
-  std::size_t max_summaries = 10;  // per interval; further prefixes share one line
+  std::size_t max_summaries = 10;             // per interval; further prefixes share one line
 };
 
 /// One "N log lines suppressed for PREFIX" line: for one prefix, or for `prefixes` more.
@@ -83,7 +83,7 @@ class log_limiter {
   nanoseconds total_refilled_ = 0;
   nanoseconds last_summary_ = 0;
   bool started_ = false;
-  std::uint64_t forgotten_lines_ = 0;     // suppressed for prefixes the table has since dropped
+  std::uint64_t forgotten_lines_ = 0;  // suppressed for prefixes the table has since dropped
   std::uint64_t forgotten_prefixes_ = 0;
   std::uint64_t suppressed_total_ = 0;
 };

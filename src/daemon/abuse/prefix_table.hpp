@@ -148,8 +148,14 @@ class prefix_table {
 
   void unlink(std::uint32_t i) {
     auto& s = slots_[i];
-    if (s.prev != none) slots_[s.prev].next = s.next; else head_ = s.next;
-    if (s.next != none) slots_[s.next].prev = s.prev; else tail_ = s.prev;
+    if (s.prev != none)
+      slots_[s.prev].next = s.next;
+    else
+      head_ = s.next;
+    if (s.next != none)
+      slots_[s.next].prev = s.prev;
+    else
+      tail_ = s.prev;
     s.prev = s.next = none;
   }
 
@@ -178,7 +184,8 @@ class prefix_table {
       if (index_[next] == empty) break;
       const std::size_t home = slots_[index_[next]].hash & mask_;
       // Leave the entry where it is if its home lies cyclically in (hole, next].
-      const bool stays = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next);
+      const bool stays =
+          hole <= next ? (hole < home && home <= next) : (hole < home || home <= next);
       if (stays) continue;
       index_[hole] = index_[next];
       hole = next;

@@ -23,7 +23,8 @@ struct rate_limit_settings {
   friend bool operator==(const rate_limit_settings&, const rate_limit_settings&) = default;
 };
 
-/// One worker's part of a table of `table_size` prefixes shared by `workers`: rounded up, at least 1.
+/// One worker's part of a table of `table_size` prefixes shared by `workers`: rounded up, at
+/// least 1.
 std::size_t table_share(std::size_t table_size, unsigned workers);
 
 /// Something worth a log line: a prefix began or ended being limited.

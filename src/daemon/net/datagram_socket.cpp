@@ -4,11 +4,11 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
-#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -28,7 +28,8 @@ namespace {
 constexpr std::size_t slot_bytes = 65536;
 constexpr std::size_t resident_slot_bytes = 16384;
 constexpr std::size_t large_datagram_batch_size = 8;
-constexpr std::size_t control_bytes = CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(in_pktinfo));
+constexpr std::size_t control_bytes =
+    CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(in_pktinfo));
 
 // Fairness: after this many batches in a row without waiting, let other sockets and signals run.
 constexpr unsigned batches_before_yield = 8;

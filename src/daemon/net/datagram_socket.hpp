@@ -9,9 +9,9 @@
 #include <sys/socket.h>
 
 #include <array>
-#include <chrono>
 #include <asio/awaitable.hpp>
 #include <asio/ip/udp.hpp>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -108,20 +108,20 @@ class datagram_socket {
   readable_socket socket_;
   bool reply_from_destination_;
   std::unique_ptr<batch_buffers> buffers_;
-  datagram* datagrams_;           // the batch, in buffers_
-  mmsghdr* send_headers_;         // the replies' headers and data, in buffers_
+  datagram* datagrams_;    // the batch, in buffers_
+  mmsghdr* send_headers_;  // the replies' headers and data, in buffers_
   std::array<iovec, 2>* send_iov_;
-  std::size_t received_ = 0;      // datagrams in the current batch
-  std::size_t next_ = 0;          // the next one receive() hands out
-  std::size_t queued_ = 0;        // replies waiting for flush()
+  std::size_t received_ = 0;                         // datagrams in the current batch
+  std::size_t next_ = 0;                             // the next one receive() hands out
+  std::size_t queued_ = 0;                           // replies waiting for flush()
   std::size_t receive_limit_ = datagram_batch_size;  // datagrams the next recvmmsg() may take
-  std::size_t requested_ = 0;     // ... and what the last one asked for
-  std::size_t filled_ = 0;        // headers the last recvmmsg() filled (and changed)
+  std::size_t requested_ = 0;                        // ... and what the last one asked for
+  std::size_t filled_ = 0;  // headers the last recvmmsg() filled (and changed)
   unsigned batches_without_wait_ = 0;
   std::uint64_t large_slots_ = 0;  // slots that held a large datagram since the last release
   std::chrono::steady_clock::time_point last_release_;
-  bool yielded_ = false;        // the event loop ran since the last recvmmsg()
-  bool flush_waited_ = false;   // ... because flush() waited for room to send (since receive())
+  bool yielded_ = false;       // the event loop ran since the last recvmmsg()
+  bool flush_waited_ = false;  // ... because flush() waited for room to send (since receive())
   socket_error_counters errors_;
   asio::ip::udp::endpoint local_endpoint_;  // kept, so that it is known after close() too
   bool retiring_ = false;

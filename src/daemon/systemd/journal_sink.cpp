@@ -38,9 +38,10 @@ int send_first(const iovec* entries, int count) {
   const int result = sd_journal_sendv(entries, count);
   if (probe >= 0 && is_unix_datagram_socket(probe)) nonblocking = set_non_blocking(probe);
   if (!nonblocking) {
-    sd_journal_send("MESSAGE=journal: could not make libsystemd's socket non-blocking; a full "
-                    "journal will delay serving",
-                    "PRIORITY=4", "SYSLOG_IDENTIFIER=udpechod", nullptr);
+    sd_journal_send(
+        "MESSAGE=journal: could not make libsystemd's socket non-blocking; a full "
+        "journal will delay serving",
+        "PRIORITY=4", "SYSLOG_IDENTIFIER=udpechod", nullptr);
   }
   return result;
 }

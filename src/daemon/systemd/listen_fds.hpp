@@ -30,8 +30,8 @@ listen_fds_env listen_fds_from_environment();
 
 /// Takes over descriptors first_listen_fd .. first_listen_fd + count - 1 as UDP sockets on `io`:
 /// each must be an IPv4 or IPv6 datagram socket. They get close-on-exec, and the options of a
-/// socket we bind ourselves (prepare_inherited_socket). Throws std::runtime_error naming the descriptor
-/// and what is wrong with it.
+/// socket we bind ourselves (prepare_inherited_socket). Throws std::runtime_error naming the
+/// descriptor and what is wrong with it.
 std::vector<asio::ip::udp::socket> adopt_listen_fds(asio::io_context& io, int count);
 
 }  // namespace udpecho

@@ -3,14 +3,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <fmt/format.h>
-#include <memory>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
 
 #include "daemon/systemd/journal_sink.hpp"
 
@@ -34,12 +34,18 @@ class priority_flag final : public spdlog::custom_flag_formatter {
 int syslog_priority(spdlog::level::level_enum level) {
   switch (level) {
     case spdlog::level::trace:
-    case spdlog::level::debug: return 7;  // LOG_DEBUG
-    case spdlog::level::info: return 6;   // LOG_INFO
-    case spdlog::level::warn: return 4;   // LOG_WARNING
-    case spdlog::level::err: return 3;    // LOG_ERR
-    case spdlog::level::critical: return 2;  // LOG_CRIT
-    default: return 6;
+    case spdlog::level::debug:
+      return 7;  // LOG_DEBUG
+    case spdlog::level::info:
+      return 6;  // LOG_INFO
+    case spdlog::level::warn:
+      return 4;  // LOG_WARNING
+    case spdlog::level::err:
+      return 3;  // LOG_ERR
+    case spdlog::level::critical:
+      return 2;  // LOG_CRIT
+    default:
+      return 6;
   }
 }
 

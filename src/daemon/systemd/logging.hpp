@@ -1,8 +1,8 @@
 // Where udpechod's log goes and how its lines look.
 #pragma once
 
-#include <optional>
 #include <spdlog/common.h>
+#include <optional>
 #include <string>
 #include <string_view>
 

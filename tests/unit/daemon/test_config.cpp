@@ -9,7 +9,9 @@
 using namespace udpecho;
 
 namespace {
-config_result parse(std::string_view text) { return parse_config(text, "udpechod.conf"); }
+config_result parse(std::string_view text) {
+  return parse_config(text, "udpechod.conf");
+}
 
 std::string only_error(std::string_view text) {
   const auto r = parse(text);

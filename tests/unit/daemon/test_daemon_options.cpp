@@ -5,7 +5,9 @@
 using namespace udpecho;
 
 namespace {
-daemon_options_result parse(std::vector<std::string> args) { return parse_daemon_options(args); }
+daemon_options_result parse(std::vector<std::string> args) {
+  return parse_daemon_options(args);
+}
 }  // namespace
 
 TEST_CASE("no arguments: the default config, no overrides") {
@@ -19,7 +21,8 @@ TEST_CASE("no arguments: the default config, no overrides") {
 }
 
 TEST_CASE("long, long=value and short forms") {
-  const auto r = parse({"--config", "a.conf", "--port=0", "-b", "::1,127.0.0.1", "-l", "debug", "-t"});
+  const auto r =
+      parse({"--config", "a.conf", "--port=0", "-b", "::1,127.0.0.1", "-l", "debug", "-t"});
   REQUIRE(r.error.empty());
   CHECK(r.options.config_path == "a.conf");
   CHECK(r.options.config_path_given);

@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
-#include <array>
 #include <spdlog/spdlog.h>
+#include <array>
 
 #include "daemon/abuse/abuse_guard.hpp"
 #include "daemon/config.hpp"

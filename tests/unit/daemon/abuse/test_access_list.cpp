@@ -11,7 +11,9 @@ std::vector<ip_prefix> list(std::string_view text) {
   REQUIRE(parsed);
   return *parsed;
 }
-address_bytes bytes(const char* text) { return to_address_bytes(asio::ip::make_address(text)); }
+address_bytes bytes(const char* text) {
+  return to_address_bytes(asio::ip::make_address(text));
+}
 }  // namespace
 
 TEST_CASE("with no lists everyone is permitted") {

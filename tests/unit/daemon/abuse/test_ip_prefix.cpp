@@ -5,7 +5,9 @@
 using namespace udpecho;
 
 namespace {
-address_bytes bytes(const char* text) { return to_address_bytes(asio::ip::make_address(text)); }
+address_bytes bytes(const char* text) {
+  return to_address_bytes(asio::ip::make_address(text));
+}
 
 ip_prefix must_parse(std::string_view text) {
   std::string reason;
@@ -55,14 +57,15 @@ TEST_CASE("IPv6 prefixes, bare addresses and the catch-alls") {
   CHECK(must_parse("0.0.0.0/0").contains(bytes("203.0.113.9")));
   CHECK_FALSE(must_parse("0.0.0.0/0").contains(bytes("2001:db8::1")));
   CHECK(must_parse("::/0").contains(bytes("2001:db8::1")));
-  CHECK_FALSE(must_parse("::/0").contains(bytes("10.0.0.1")));  // families never mix
+  CHECK_FALSE(must_parse("::/0").contains(bytes("10.0.0.1")));           // families never mix
   CHECK(must_parse("::ffff:10.0.0.0/104").contains(bytes("10.9.9.9")));  // mapped form
 }
 
 TEST_CASE("bad prefixes are rejected with a reason that names them") {
   CHECK(parse_error("10.1.2.3/8") ==
         "'10.1.2.3/8' has bits set past its prefix length; did you mean 10.0.0.0/8?");
-  CHECK(parse_error("10.0.0.0/33") == "'10.0.0.0/33' has no prefix length from 0 to 32 after the '/'");
+  CHECK(parse_error("10.0.0.0/33") ==
+        "'10.0.0.0/33' has no prefix length from 0 to 32 after the '/'");
   CHECK(parse_error("::/129").find("from 0 to 128") != std::string::npos);
   CHECK(parse_error("10.0.0.0/") != "");
   CHECK(parse_error("10.0.0.0/-1") != "");

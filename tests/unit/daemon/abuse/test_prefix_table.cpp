@@ -61,7 +61,7 @@ TEST_CASE("under heavy churn the table agrees with a reference model and stays b
   // and the backward-shift deletion of the hash index is exercised on long probe chains.
   constexpr std::size_t capacity = 500;
   prefix_table<counter> table(capacity, 99);
-  std::map<std::uint32_t, int> model;   // key -> hits
+  std::map<std::uint32_t, int> model;  // key -> hits
   std::map<std::uint32_t, long> last;  // key -> time of last touch
   std::mt19937 random(12345);
   bool inserted = false;

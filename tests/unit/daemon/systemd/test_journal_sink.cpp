@@ -16,8 +16,8 @@
 #include "daemon/abuse/abuse_guard.hpp"
 #include "daemon/config.hpp"
 #include "daemon/echo_service.hpp"
-#include "daemon/net/listeners.hpp"
 #include "daemon/log_event.hpp"
+#include "daemon/net/listeners.hpp"
 #include "daemon/systemd/journal_sink.hpp"
 
 using namespace udpecho;
