@@ -164,6 +164,17 @@ def udp_socket(host="127.0.0.1", bind=None, timeout=2.0):
     return s
 
 
+def bound_socket(address, avoid_port):
+    """A UDP socket on `address` with a kernel-chosen port other than `avoid_port`: loop protection
+    drops datagrams whose source port is the daemon's own, and ephemeral ports can coincide."""
+    while True:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((address, 0))
+        if s.getsockname()[1] != avoid_port:
+            return s
+        s.close()
+
+
 def exchange(address, payload, bind=None, timeout=2.0):
     """Sends one datagram to `address` and returns (reply bytes, reply source)."""
     with udp_socket(address[0], bind=bind, timeout=timeout) as s:

@@ -45,17 +45,6 @@ class Frozen:
         self.daemon.send_signal(signal.SIGCONT)
 
 
-def bound_socket(address, avoid_port):
-    """A UDP socket on `address` with a kernel-chosen port other than `avoid_port`: loop protection
-    drops datagrams whose source port is the daemon's own, and ephemeral ports can coincide."""
-    while True:
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind((address, 0))
-        if s.getsockname()[1] != avoid_port:
-            return s
-        s.close()
-
-
 class BatchingTest(harness.unittest.TestCase):
     def test_mixed_sizes_in_one_batch(self):
         sizes = [0, 1, 2, 31, 32, 33, 1400, 1472, 4095, 4096, 4097, 9000, LARGEST_V4, 17]
@@ -80,7 +69,7 @@ class BatchingTest(harness.unittest.TestCase):
             try:
                 with Frozen(d):
                     for i in range(60):
-                        s = bound_socket(f"127.0.{i // 10}.{i % 10 + 2}", avoid_port=d.port)
+                        s = harness.bound_socket(f"127.0.{i // 10}.{i % 10 + 2}", avoid_port=d.port)
                         peers.append(s)
                         s.settimeout(5)
                         s.sendto(b"peer %d" % i + b"." * i, d.address)

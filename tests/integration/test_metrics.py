@@ -104,17 +104,15 @@ class Prometheus:
 
 
 def ask(source, server, payload):
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+    with harness.bound_socket(source, avoid_port=server[1]) as s:
         s.settimeout(3)
-        s.bind((source, 0))
         s.sendto(payload, server)
         return s.recvfrom(70000)[0]
 
 
 def send_without_reply(source, server, payloads, wait=0.5):
     """Sends every payload at once from `source`; returns how many replies came back."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((source, 0))
+    with harness.bound_socket(source, avoid_port=server[1]) as s:
         for payload in payloads:
             s.sendto(payload, server)
         s.settimeout(wait)  # the replies that come, come within this; then the count is final
