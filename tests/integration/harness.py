@@ -112,6 +112,16 @@ class Daemon:
     def send_signal(self, sig):
         self.proc.send_signal(sig)
 
+    def reload(self, config):
+        """Writes `config` over the daemon's config file, sends SIGHUP and waits for the outcome
+        line (`reloaded ...` or `reload failed ...`); returns where this reload's lines start."""
+        with open(self.config_path, "w", encoding="utf-8") as f:
+            f.write(config)
+        start = len(self.log())
+        self.send_signal(signal.SIGHUP)
+        self.wait_for(r"reloaded |reload failed", start=start)
+        return start
+
     def stop(self, sig=signal.SIGTERM, timeout=DEFAULT_TIMEOUT):
         """Sends `sig` and waits for the exit; returns the exit status."""
         if self.proc.poll() is None:
@@ -162,6 +172,18 @@ def udp_socket(host="127.0.0.1", bind=None, timeout=2.0):
     if bind is not None:
         s.bind(bind)
     return s
+
+
+def udp_refused(address):
+    """True when nothing listens at `address`: a connected socket gets ICMP port unreachable."""
+    with udp_socket(address[0]) as s:
+        s.connect(address)
+        s.send(b"anyone?")
+        try:
+            s.recv(100)
+        except ConnectionRefusedError:
+            return True
+        return False
 
 
 def bound_socket(address, avoid_port):

@@ -5,7 +5,6 @@ and the example alerting rules; reloads move the endpoint and turn it off."""
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -205,14 +204,6 @@ class MetricsTest(harness.unittest.TestCase):
 
 
 class MetricsConfigTest(harness.unittest.TestCase):
-    def reload(self, d, config):
-        with open(d.config_path, "w", encoding="utf-8") as f:
-            f.write(config)
-        start = len(d.log())
-        d.send_signal(signal.SIGHUP)
-        d.wait_for(r"reloaded |reload failed", start=start)
-        return start
-
     def test_reload_moves_the_endpoint_then_turns_it_off(self):
         with Daemon("port = 0\nmetrics_listen = 127.0.0.1:0\n") as d:
             old = metrics_port(d)
@@ -221,7 +212,7 @@ class MetricsConfigTest(harness.unittest.TestCase):
                 holder.bind(("127.0.0.1", 0))
                 holder.listen()
                 taken = holder.getsockname()[1]
-                start = self.reload(d, f"port = 0\nmetrics_listen = 127.0.0.1:{taken}\n"
+                start = d.reload(f"port = 0\nmetrics_listen = 127.0.0.1:{taken}\n"
                                        'reply_prefix = "moved: "\n')
                 d.wait_for(rf"reload failed: metrics_listen 127.0.0.1:{taken}: Address already in "
                            r"use; still serving with the previous configuration", start=start)
@@ -231,13 +222,13 @@ class MetricsConfigTest(harness.unittest.TestCase):
             self.assertEqual(sample(body, 'udpechod_reloads_total{result="ok"}'), 0)
 
             new = free_tcp_port()
-            start = self.reload(d, f"port = 0\nmetrics_listen = 127.0.0.1:{new}\n")
+            start = d.reload(f"port = 0\nmetrics_listen = 127.0.0.1:{new}\n")
             self.assertEqual(metrics_port(d, start=start), new)
             self.assertTrue(refused(old), "the old port still accepts connections")
             body = scrape(new)[2]
             self.assertEqual(sample(body, 'udpechod_reloads_total{result="ok"}'), 1)
 
-            start = self.reload(d, "port = 0\nmetrics_listen =\n")
+            start = d.reload("port = 0\nmetrics_listen =\n")
             d.wait_for(r"metrics: endpoint closed \(metrics_listen is empty\)", start=start)
             self.assertTrue(refused(new), "the endpoint still accepts connections when off")
             self.assertEqual(harness.exchange(d.address, b"y")[0], PREFIX + b"y")

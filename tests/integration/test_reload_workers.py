@@ -9,7 +9,7 @@ import threading
 import time
 
 import harness
-from harness import Daemon, NotifySocket, free_udp_port
+from harness import Daemon, NotifySocket, free_udp_port, udp_refused
 
 PREFIX = b"server send data:"
 SUMMARY = (r"stopping on SIGTERM: (?P<datagrams>\d+) datagrams \(\d+ bytes\) from (?:at least )?"
@@ -52,18 +52,6 @@ def ask(server, payload, source="127.0.0.1", source_port=0, timeout=2.0):
         s.bind((source, source_port))
         s.sendto(payload, server)
         return s.recvfrom(70000)[0]
-
-
-def refused(address):
-    """True when nothing listens at `address`: a connected socket gets ICMP port unreachable."""
-    with harness.udp_socket(address[0]) as s:
-        s.connect(address)
-        s.send(b"anyone?")
-        try:
-            s.recv(100)
-        except ConnectionRefusedError:
-            return True
-        return False
 
 
 def summary(d):
@@ -210,11 +198,11 @@ class ReloadWorkersTest(harness.unittest.TestCase):
                 if "::" in bind:
                     self.assertEqual(ask(("::1", port), b"v6", "::1"), PREFIX + b"v6")
                 else:
-                    self.assertTrue(refused(("::1", port)), f"::1 still answered after {bind}")
+                    self.assertTrue(udp_refused(("::1", port)), f"::1 still answered after {bind}")
                 if bind == "0.0.0.0":
                     self.assertEqual(ask(("127.0.0.2", port), b"any", "127.0.0.2"), PREFIX + b"any")
                 elif bind == "127.0.0.1":
-                    self.assertTrue(refused(("127.0.0.2", port)), "0.0.0.0 still served")
+                    self.assertTrue(udp_refused(("127.0.0.2", port)), "0.0.0.0 still served")
             prober.stop()
             print(f"report: {len(binds) - 1} bind reloads with 3 workers: {prober.answered} probes "
                   f"answered, {len(prober.unanswered)} unanswered")
@@ -234,7 +222,7 @@ class ReloadWorkersTest(harness.unittest.TestCase):
         base = "workers = 3\nrate_prefix_v4 = 32\n"
         with Daemon(base + f"port = {old}\n") as d:
             reload(d, base + f"port = {new}\n")
-            self.assertTrue(refused(("127.0.0.1", old)), "a worker still serves the old port")
+            self.assertTrue(udp_refused(("127.0.0.1", old)), "a worker still serves the old port")
             self.assertEqual(ask(("127.0.0.1", new), b"from old", source_port=old),
                              PREFIX + b"from old")
             for i in range(2, 32):
