@@ -29,10 +29,12 @@ std::size_t resolve_worker_count(std::size_t configured) {
 // Once a second: the abuse guard's housekeeping, then the figures for STATUS= and metrics.
 asio::awaitable<void> keep_house(worker* self) {
   for (;;) {
-    self->housekeeping_.expires_after(std::chrono::seconds(1));
-    asio::error_code cancelled;
-    co_await self->housekeeping_.async_wait(asio::redirect_error(asio::use_awaitable, cancelled));
-    if (cancelled) co_return;
+    self->housekeeping_.expires_after(self->housekeeping_period_);
+    asio::error_code ignored;
+    co_await self->housekeeping_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    // Not the error code: a timer that had already fired when stop() cancelled it completes
+    // without one, and waiting again would keep the loop, and stop(), running for ever.
+    if (self->stopping_) co_return;
     self->service_.tick();
     self->publish();
     self->last_turn_.store(std::chrono::steady_clock::now().time_since_epoch().count(),
@@ -40,11 +42,13 @@ asio::awaitable<void> keep_house(worker* self) {
   }
 }
 
-worker::worker(unsigned number, std::shared_ptr<const echo_settings> settings)
+worker::worker(unsigned number, std::shared_ptr<const echo_settings> settings,
+               std::chrono::steady_clock::duration housekeeping_period)
     : number_(number),
       keep_running_(io_.get_executor()),
       service_(std::move(settings)),
-      housekeeping_(io_) {}
+      housekeeping_(io_),
+      housekeeping_period_(housekeeping_period) {}
 
 worker::~worker() {
   stop();
@@ -110,6 +114,7 @@ void worker::stop(std::size_t drain_batches) {
   // The loop ends by itself once the sockets' coroutines have answered what they read and the
   // timer is gone: nothing read is left unanswered.
   asio::post(io_, [this, drain_batches] {
+    stopping_ = true;
     service_.retire(nullptr, drain_batches, false);
     housekeeping_.cancel();
     keep_running_.reset();

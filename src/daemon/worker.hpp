@@ -3,7 +3,7 @@
 // Nothing is shared between workers while they run: each has its counters, its peer tally and its
 // abuse state; the kernel steers each source prefix to one worker (see net/socket_options.hpp).
 // Others talk to a worker only by posting to its io_context, and read its figures only through
-// the copy it publishes once a second (and when it ends), under a lock of its own: the datagram
+// the copy it publishes at each housekeeping (once a second) (and when it ends), under a lock of its own: the datagram
 // path itself never touches memory another thread writes.
 #pragma once
 
@@ -32,8 +32,10 @@ inline constexpr std::size_t retire_drain_batches = 128;
 
 class worker {
  public:
-  /// Worker `number` (1, 2, ...; the number in every log line about it).
-  worker(unsigned number, std::shared_ptr<const echo_settings> settings);
+  /// Worker `number` (1, 2, ...; the number in every log line about it). Its housekeeping (the
+  /// abuse guard's, then publishing the figures) runs every `housekeeping_period`.
+  worker(unsigned number, std::shared_ptr<const echo_settings> settings,
+         std::chrono::steady_clock::duration housekeeping_period = std::chrono::seconds(1));
   /// Stops the worker if stop() was not called.
   ~worker();
   worker(const worker&) = delete;
@@ -76,6 +78,8 @@ class worker {
   asio::executor_work_guard<asio::io_context::executor_type> keep_running_;
   echo_service service_;
   asio::steady_timer housekeeping_;
+  std::chrono::steady_clock::duration housekeeping_period_;
+  bool stopping_ = false;  // worker's thread only: stop() has begun, the housekeeping ends
   std::thread thread_;
   std::atomic<bool> running_{false};                          // the thread is in io_.run()
   std::atomic<std::chrono::steady_clock::rep> last_turn_{0};  // of the housekeeping, since epoch

@@ -4,6 +4,10 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/udp.hpp>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
+#include <memory>
 #include <string>
 
 #include "daemon/net/listeners.hpp"
@@ -48,4 +52,22 @@ TEST_CASE("a worker answers on its own thread and its figures count what it answ
   CHECK(figures.traffic.bytes_sent == 5 * std::string("re:ping 0").size());
   CHECK(figures.peers == 1);
   CHECK(figures.format().starts_with("5 datagrams (30 bytes) from 1 peers; 5 replies (45 bytes)"));
+}
+
+TEST_CASE("stop ends the worker even when its housekeeping timer has just fired") {
+  // With a zero period the housekeeping completes on every turn of the loop, so stop() almost
+  // always finds its completion already queued, where cancelling the timer no longer reaches it.
+  // A stop that relied on the cancellation would wait forever: each try is given 5 seconds.
+  auto settings = std::make_shared<echo_settings>();
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    auto w = std::make_unique<worker>(1, settings, std::chrono::milliseconds(0));
+    w->start();
+    auto stopped = std::async(std::launch::async, [&w] { w->stop(); });
+    if (stopped.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+      // The stuck thread cannot be joined, so the test cannot end the usual way: say why, and go.
+      std::fprintf(stderr, "FAILED: worker::stop() did not return within 5 seconds (attempt %d)\n",
+                   attempt);
+      std::_Exit(1);
+    }
+  }
 }
