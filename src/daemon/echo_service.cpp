@@ -50,6 +50,7 @@ echo_service::echo_service(std::shared_ptr<const echo_settings> settings)
 void echo_service::update(std::shared_ptr<const echo_settings> settings) {
   settings_ = std::move(settings);
   guard_.configure(settings_->abuse);
+  last_peer_.forget();  // the checks of its source may come out otherwise now
 }
 
 void echo_service::tick() {
@@ -79,23 +80,41 @@ void echo_service::start_batch() {
 
 bool echo_service::admit(const datagram& request, const asio::ip::udp::endpoint& local,
                          const echo_settings& settings) {
-  // Every check below reads these facts; none derives them again.
-  auto facts = facts_of(request.peer, request.payload);
-  if (request.destination) {
-    set_destination(facts, *request.destination, request.destination_is_broadcast);
-  } else {
-    facts.destination_is_broadcast = request.destination_is_broadcast;
-  }
-  facts.reported_destination = &request.destination;
   ++counters_.datagrams;
   counters_.bytes_received += request.payload.size();
-  peers_.add(facts);
+  // Every check below reads these facts; none derives them again. In a run of datagrams from one
+  // peer, what depends on the source alone (its facts, its place in the tally, the checks of the
+  // source) is worked out for the first of the run.
+  const bool same_peer = last_peer_.matches(request.peer);
+  if (same_peer) {
+    facts_.peer = &request.peer;
+    facts_.payload = request.payload;
+  } else {
+    facts_ = facts_of(request.peer, request.payload);
+    peers_.add(facts_);
+  }
+  if (request.destination) {
+    set_destination(facts_, *request.destination, request.destination_is_broadcast);
+  } else {
+    facts_.has_destination = false;
+    facts_.destination_is_broadcast = request.destination_is_broadcast;
+  }
+  facts_.reported_destination = &request.destination;
   const auto now = batch_time_;
-  const auto verdict = guard_.admit(facts, settings.own_ports, settings.reply_prefix, now);
+  const auto verdict = same_peer
+                           ? guard_.admit_again(facts_, settings.reply_prefix, now)
+                           : guard_.admit(facts_, settings.own_ports, settings.reply_prefix, now);
+  if (!same_peer) {
+    if (verdict.source_passed) {
+      last_peer_.remember(request.peer);
+    } else {
+      last_peer_.forget();
+    }
+  }
   if (!verdict.answer) return false;
 
   const std::size_t reply_size = settings.reply_prefix.size() + request.payload.size();
-  const std::size_t max_payload = facts.v4 ? max_udp_payload_v4 : max_udp_payload_v6;
+  const std::size_t max_payload = facts_.v4 ? max_udp_payload_v4 : max_udp_payload_v6;
   const bool oversized = reply_size > max_payload;
   if (oversized) {
     ++counters_.oversized_replies;
@@ -105,8 +124,8 @@ bool echo_service::admit(const datagram& request, const asio::ip::udp::endpoint&
   }
 
   // Lines are formatted only when the per-prefix log budget allows them.
-  if (log_info_ && guard_.may_log(verdict.prefix, now)) log_request(request, local, settings);
-  if (oversized && log_warn_ && guard_.may_warn(verdict.prefix, now)) {
+  if (log_info_ && guard_.may_log(*verdict.prefix, now)) log_request(request, local, settings);
+  if (oversized && log_warn_ && guard_.may_warn(*verdict.prefix, now)) {
     warn_unanswered(request, local, reply_size, max_payload);
   }
   return !oversized;

@@ -111,6 +111,10 @@ class echo_service {
   traffic_counters counters_;
   peer_tally peers_;
   abuse_guard guard_;
+  // The last datagram's source, while the next from it may skip the checks of the source
+  // (abuse_guard::admit_again), and the facts worked out for it.
+  last_peer last_peer_;
+  datagram_facts facts_;
   std::int64_t batch_time_ = 0;  // monotonic nanoseconds, read by start_batch()
   bool log_info_ = true;         // spdlog's level allows info lines (as of start_batch())
   bool log_warn_ = true;

@@ -62,7 +62,10 @@ std::string format_drop_status(const drop_counters& drops);
 /// the caller hands back to may_log() and may_warn() for lines about the same datagram.
 struct admission {
   bool answer = false;
-  hashed_prefix prefix;
+  const hashed_prefix* prefix = nullptr;  // the guard's own, valid until the next admit
+  /// The checks that depend on the source alone (allow/deny, source port and address) passed:
+  /// the next datagram from the same address and port may go through admit_again().
+  bool source_passed = false;
 };
 
 class abuse_guard {
@@ -73,6 +76,7 @@ class abuse_guard {
   explicit abuse_guard(const abuse_settings& settings, std::uint64_t seed = 0);
 
   /// Takes new settings (on reload). The rate table starts afresh only if its settings changed.
+  /// A caller of admit_again() must call admit() for the next datagram.
   void configure(const abuse_settings& settings);
 
   /// Decides whether the datagram `facts` describe may be answered; counts and (boundedly) logs
@@ -86,19 +90,36 @@ class abuse_guard {
     const hashed_prefix& prefix = last_.prefix;
     if (!last_.permitted) {
       denied(facts, prefix, now);
-      return {false, prefix};
+      return {false, &prefix, false};
     }
     if (settings_.loop_protection) {
-      const auto rule = check_loop(facts, own_ports, reply_prefix);
+      const auto rule = check_source(facts, own_ports);
       if (rule != loop_rule::none) {
         looped(facts, rule, prefix, now);
-        return {false, prefix};
+        return {false, &prefix, false};
+      }
+    }
+    return admit_again(facts, reply_prefix, now);
+  }
+
+  /// admit() for a datagram from the address and port of the one before it, which passed the
+  /// checks of its source (admission::source_passed) with the settings still in force: only the
+  /// checks that depend on the datagram itself run. Runs of datagrams from one peer are the common
+  /// case, and the caller can tell them by the socket address alone, before any facts are derived.
+  admission admit_again(const datagram_facts& facts, std::string_view reply_prefix,
+                        nanoseconds now) {
+    const hashed_prefix& prefix = last_.prefix;
+    if (settings_.loop_protection) {
+      const auto rule = check_content(facts, reply_prefix);
+      if (rule != loop_rule::none) {
+        looped(facts, rule, prefix, now);
+        return {false, &prefix, true};
       }
     }
     if (settings_.rate.rate != 0 && !last_.rate_exempt && !rate_allows(facts, prefix, now)) {
-      return {false, prefix};
+      return {false, &prefix, true};
     }
-    return {true, prefix};
+    return {true, &prefix, true};
   }
 
   /// Whether a routine line about a datagram from `prefix` (admission::prefix) may be logged now.

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "daemon/config.hpp"
 #include "daemon/net/listeners.hpp"
 #include "daemon/worker.hpp"
 
@@ -70,4 +71,47 @@ TEST_CASE("stop ends the worker even when its housekeeping timer has just fired"
       std::_Exit(1);
     }
   }
+}
+
+TEST_CASE("new settings apply to the peer whose datagrams came just before them") {
+  // The checks of a source are made once for a run of datagrams from one peer; new settings end
+  // the run, so a peer that a reload denies is denied from its next datagram on.
+  auto open = std::make_shared<echo_settings>();
+  open->reply_prefix = "re:";
+  open->abuse.rate.rate = 0;
+  auto denying = std::make_shared<echo_settings>(*open);
+  const auto parsed = parse_config("deny = 127.0.0.1\nrate_limit = 0\n", "test.conf");
+  REQUIRE(parsed.ok());
+  denying->abuse = abuse_settings_from(parsed.config);
+
+  worker w(1, open);
+  auto socket = open_bound_socket(w.io(), {asio::ip::make_address("127.0.0.1"), 0}, false);
+  const auto where = socket.local_endpoint();
+  w.serve(std::make_unique<datagram_socket>(std::move(socket), false));
+  w.start();
+  asio::io_context io;
+  asio::ip::udp::socket client(io, asio::ip::udp::endpoint(asio::ip::udp::v4(), 0));
+  char reply[64];
+  asio::ip::udp::endpoint from;
+  for (int i = 0; i < 3; ++i) {
+    client.send_to(asio::buffer("ping", 4), where);
+    CHECK(std::string(reply, client.receive_from(asio::buffer(reply), from)) == "re:ping");
+  }
+  w.update(denying);
+  for (int i = 0; i < 3; ++i) client.send_to(asio::buffer("ping", 4), where);
+  // They are not answered, so the count of what the worker read says when it has taken them.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  do {
+    w.refresh();
+  } while (w.figures().traffic.datagrams < 6 && std::chrono::steady_clock::now() < deadline);
+  REQUIRE(w.figures().traffic.datagrams == 6);
+  w.update(open);
+  client.send_to(asio::buffer("last", 4), where);
+  // Replies come in order: the first one after the three denied datagrams is to "last".
+  CHECK(std::string(reply, client.receive_from(asio::buffer(reply), from)) == "re:last");
+  w.stop();
+  const auto figures = w.figures();
+  CHECK(figures.traffic.datagrams == 7);
+  CHECK(figures.traffic.replies == 4);
+  CHECK(figures.drops.denied == 3);
 }

@@ -81,3 +81,35 @@ TEST_CASE("workers share the table; each applies the full rate to the prefixes s
   CHECK(quarter.rate.burst == 200);
   CHECK(quarter.rate.table_size == 250);
 }
+
+TEST_CASE("admit_again runs only the checks of the datagram itself, and counts as admit does") {
+  spdlog::set_level(spdlog::level::off);
+  abuse_guard guard(settings("deny = 192.0.2.66\nrate_limit = 1\nrate_burst = 2\n"), 4);
+  // Denied, or from a port the loop rules drop: the source did not pass, and says so.
+  const auto denied = guard.admit(from("192.0.2.66", 40000), own, reply_prefix, s);
+  CHECK_FALSE(denied.answer);
+  CHECK_FALSE(denied.source_passed);
+  const auto low_port = guard.admit(from("192.0.2.1", 19), own, reply_prefix, s);
+  CHECK_FALSE(low_port.answer);
+  CHECK_FALSE(low_port.source_passed);
+  const auto own_port = guard.admit(from("192.0.2.1", 5002), own, reply_prefix, s);
+  CHECK_FALSE(own_port.source_passed);
+
+  const auto first = guard.admit(from("192.0.2.1", 40000), own, reply_prefix, s);
+  CHECK(first.answer);
+  CHECK(first.source_passed);
+  REQUIRE(first.prefix != nullptr);
+  // The same peer again: a bounced reply is still a loop drop, and the rate limit still counts.
+  const auto bounced = guard.admit_again(from("192.0.2.1", 40000, "server send data:x"),
+                                         reply_prefix, s);
+  CHECK_FALSE(bounced.answer);
+  CHECK(bounced.source_passed);
+  CHECK(guard.admit_again(from("192.0.2.1", 40000), reply_prefix, s).answer);
+  CHECK_FALSE(guard.admit_again(from("192.0.2.1", 40000), reply_prefix, s).answer);
+  const auto drops = guard.drops();
+  CHECK(drops.denied == 1);
+  CHECK(drops.loop[static_cast<std::size_t>(loop_rule::source_port)] == 1);
+  CHECK(drops.loop[static_cast<std::size_t>(loop_rule::own_port)] == 1);
+  CHECK(drops.loop[static_cast<std::size_t>(loop_rule::bounced_reply)] == 1);
+  CHECK(drops.rate_limited == 1);
+}
