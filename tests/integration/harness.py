@@ -186,11 +186,14 @@ def udp_refused(address):
         return False
 
 
-def bound_socket(address, avoid_port):
+def bound_socket(address, avoid_port, timeout=None):
     """A UDP socket on `address` with a kernel-chosen port other than `avoid_port`: loop protection
-    drops datagrams whose source port is the daemon's own, and ephemeral ports can coincide."""
+    drops datagrams whose source port is the daemon's own, and on an address other than the
+    daemon's the kernel may well choose that port."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
     while True:
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s = socket.socket(family, socket.SOCK_DGRAM)
+        s.settimeout(timeout)
         s.bind((address, 0))
         if s.getsockname()[1] != avoid_port:
             return s
@@ -199,7 +202,11 @@ def bound_socket(address, avoid_port):
 
 def exchange(address, payload, bind=None, timeout=2.0):
     """Sends one datagram to `address` and returns (reply bytes, reply source)."""
-    with udp_socket(address[0], bind=bind, timeout=timeout) as s:
+    if bind is not None and bind[1] == 0:
+        s = bound_socket(bind[0], address[1], timeout)
+    else:
+        s = udp_socket(address[0], bind=bind, timeout=timeout)
+    with s:
         s.sendto(payload, address)
         return s.recvfrom(70000)
 

@@ -2,7 +2,6 @@
 denied datagrams are counted and not answered."""
 
 import re
-import socket
 
 import harness
 from harness import Daemon, exchange
@@ -10,22 +9,18 @@ from harness import Daemon, exchange
 PREFIX = b"server send data:"
 
 
-def bound(address):
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    s = socket.socket(family, socket.SOCK_DGRAM)
-    s.settimeout(2.0)
-    s.bind((address, 0))
-    return s
+def bound(address, target):
+    return harness.bound_socket(address, avoid_port=target[1], timeout=2.0)
 
 
 class AccessControlTest(harness.unittest.TestCase):
     def assert_answered(self, d, source, target):
-        with bound(source) as s:
+        with bound(source, target) as s:
             s.sendto(b"hi", target)
             self.assertEqual(s.recv(70000), PREFIX + b"hi")
 
     def assert_denied(self, d, source, target, sync_source, sync_target=None):
-        with bound(source) as s:
+        with bound(source, target) as s:
             s.sendto(b"hi", target)
             d.wait_for(rf"{re.escape(source)}\]?:{s.getsockname()[1]}: not answered: denied")
             # A later datagram is answered, so a reply to the denied one would be here by now.

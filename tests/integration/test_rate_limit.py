@@ -22,13 +22,12 @@ FLOOD_SECONDS = 1.0
 INNOCENT_RATE = 50
 
 
-def bound(address):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+def bound(address, target):
+    s = harness.bound_socket(address, avoid_port=target[1])
     try:  # room for every reply the flood may get, so none is lost in our own buffer
         s.setsockopt(socket.SOL_SOCKET, 33, 4 << 20)  # SO_RCVBUFFORCE, root only
     except OSError:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-    s.bind((address, 0))
     return s
 
 
@@ -45,7 +44,7 @@ def paced_flood(s, target, count, seconds):
 
 
 def innocent_peer(target, results):
-    with bound("127.0.0.3") as s:
+    with bound("127.0.0.3", target) as s:
         s.settimeout(2.0)
         start = time.monotonic()
         answered = 0
@@ -72,7 +71,7 @@ class RateLimitTest(harness.unittest.TestCase):
         with Daemon(config) as d:
             results = {}
             innocent = threading.Thread(target=innocent_peer, args=(d.address, results))
-            with bound("127.0.0.2") as flooder:
+            with bound("127.0.0.2", d.address) as flooder:
                 innocent.start()
                 seconds = paced_flood(flooder, d.address, FLOOD, FLOOD_SECONDS)
                 innocent.join(30)
@@ -123,12 +122,12 @@ class ExemptTest(harness.unittest.TestCase):
         config = ("port = 0\nrate_limit = 1\nrate_burst = 1\nrate_prefix_v4 = 32\n"
                   "rate_exempt = 127.0.0.4/32, ::1\n")
         with Daemon(config) as d:
-            with bound("127.0.0.4") as s:
+            with bound("127.0.0.4", d.address) as s:
                 s.settimeout(2.0)
                 for i in range(20):
                     s.sendto(b"%d" % i, d.address)
                     self.assertEqual(s.recv(70000), PREFIX + b"%d" % i)
-            with bound("127.0.0.5") as s:
+            with bound("127.0.0.5", d.address) as s:
                 s.settimeout(2.0)
                 s.sendto(b"first", d.address)
                 self.assertEqual(s.recv(70000), PREFIX + b"first")

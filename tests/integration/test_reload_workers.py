@@ -100,8 +100,7 @@ class Flood(threading.Thread):
         self.halt = threading.Event()
 
     def run(self):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.bind((self.source, 0))
+        with harness.bound_socket(self.source, avoid_port=self.server[1]) as s:
             s.setblocking(False)
             deadline = time.monotonic() + self.seconds
             while self.sent < self.count and not self.halt.is_set() and time.monotonic() < deadline:
@@ -135,9 +134,7 @@ class ReloadWorkersTest(harness.unittest.TestCase):
             sockets = []
             began = time.monotonic()
             for i in range(1, 17):
-                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                s.bind((f"127.0.0.{i}", 0))
-                s.settimeout(0.5)
+                s = harness.bound_socket(f"127.0.0.{i}", avoid_port=port, timeout=0.5)
                 sockets.append(s)
                 for n in range(20):
                     s.sendto(b"%d" % n, ("127.0.0.1", port))

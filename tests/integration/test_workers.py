@@ -1,6 +1,5 @@
 """Workers: every worker answers, they share one port (also port 0), and the summary adds them up."""
 
-import socket
 
 import harness
 from harness import Daemon
@@ -11,9 +10,7 @@ WORKER = r"worker {} of {}: (\d+) datagrams"
 
 
 def ask(source, server, payload):
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.settimeout(3)
-        s.bind((source, 0))
+    with harness.bound_socket(source, avoid_port=server[1], timeout=3) as s:
         s.sendto(payload, server)
         return s.recvfrom(70000)
 
