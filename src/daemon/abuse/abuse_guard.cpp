@@ -5,6 +5,7 @@
 #include <random>
 
 #include "common/endpoint.hpp"
+#include "daemon/abuse/drop_reasons.hpp"
 #include "daemon/config.hpp"
 
 namespace udpecho {
@@ -23,15 +24,15 @@ std::size_t rule_index(loop_rule rule) {
 std::string_view drop_reason(loop_rule rule) {
   switch (rule) {
     case loop_rule::source_port:
-      return "loop_low_port";
+      return drop_reasons::loop_low_port;
     case loop_rule::own_port:
-      return "loop_own_port";
+      return drop_reasons::loop_own_port;
     case loop_rule::source_address:
-      return "loop_group_source";
+      return drop_reasons::loop_group_source;
     case loop_rule::destination_address:
-      return "loop_group_destination";
+      return drop_reasons::loop_group_destination;
     case loop_rule::bounced_reply:
-      return "loop_prefix";
+      return drop_reasons::loop_prefix;
     case loop_rule::none:
       break;
   }
@@ -138,7 +139,7 @@ void abuse_guard::denied(const datagram_facts& facts, const hashed_prefix& prefi
                          nanoseconds now) {
   ++drops_.denied;
   if (spdlog::should_log(spdlog::level::info) && problems_.allow(prefix, now)) {
-    drop_event("denied", *facts.peer, *facts.reported_destination)
+    drop_event(drop_reasons::denied, *facts.peer, *facts.reported_destination)
         .write(spdlog::level::info,
                fmt::format("{}: not answered: denied by allow/deny", format_endpoint(*facts.peer)));
   }
@@ -159,7 +160,7 @@ void abuse_guard::rate_limited(const datagram_facts& facts, const hashed_prefix&
   ++drops_.rate_limited;
   // Each one at debug only: at the default level the start and stop lines tell the story.
   if (spdlog::should_log(spdlog::level::debug) && problems_.allow(prefix, now)) {
-    drop_event("rate_limited", *facts.peer, *facts.reported_destination)
+    drop_event(drop_reasons::rate_limited, *facts.peer, *facts.reported_destination)
         .write(spdlog::level::debug,
                fmt::format("{}: not answered: rate-limited", format_endpoint(*facts.peer)));
   }

@@ -5,7 +5,10 @@
 #include <cmath>
 #include <cstdint>
 #include <iterator>
+#include <string_view>
 #include <utility>
+
+#include "daemon/abuse/drop_reasons.hpp"
 
 namespace udpecho {
 namespace {
@@ -36,15 +39,15 @@ void describe(const metrics_snapshot& s, Sink& sink) {
 
   sink.family("udpechod_dropped_total", "Datagrams not answered, by reason.", counter);
   const auto& d = s.dropped;
-  const std::pair<const char*, std::uint64_t> reasons[] = {
-      {"denied", d.denied},
-      {"loop_low_port", d.loop_low_port},
-      {"loop_own_port", d.loop_own_port},
-      {"loop_group_source", d.loop_group_source},
-      {"loop_group_destination", d.loop_group_destination},
-      {"loop_prefix", d.loop_prefix},
-      {"rate_limited", d.rate_limited},
-      {"oversized", d.oversized},
+  const std::pair<std::string_view, std::uint64_t> reasons[] = {
+      {drop_reasons::denied, d.denied},
+      {drop_reasons::loop_low_port, d.loop_low_port},
+      {drop_reasons::loop_own_port, d.loop_own_port},
+      {drop_reasons::loop_group_source, d.loop_group_source},
+      {drop_reasons::loop_group_destination, d.loop_group_destination},
+      {drop_reasons::loop_prefix, d.loop_prefix},
+      {drop_reasons::rate_limited, d.rate_limited},
+      {drop_reasons::oversized, d.oversized},
   };
   for (const auto& [reason, value] : reasons) sink.sample("reason", reason, number(value));
 
