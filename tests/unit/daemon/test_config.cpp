@@ -5,20 +5,11 @@
 #include <fstream>
 
 #include "daemon/config.hpp"
+#include "config_helpers.hpp"
 
 using namespace udpecho;
+using namespace udpecho::testing;
 
-namespace {
-config_result parse(std::string_view text) {
-  return parse_config(text, "udpechod.conf");
-}
-
-std::string only_error(std::string_view text) {
-  const auto r = parse(text);
-  REQUIRE(r.errors.size() == 1);
-  return r.errors[0];
-}
-}  // namespace
 
 TEST_CASE("an empty file gives the defaults of the example") {
   const auto r = parse("");

@@ -9,20 +9,12 @@
 #include <string>
 
 #include "daemon/config.hpp"
+#include "config_helpers.hpp"
 
 using namespace udpecho;
+using namespace udpecho::testing;
 
 namespace {
-config_result parse(std::string_view text) {
-  return parse_config(text, "udpechod.conf");
-}
-
-std::string only_error(std::string_view text) {
-  const auto r = parse(text);
-  REQUIRE(r.errors.size() == 1);
-  return r.errors[0];
-}
-
 // A file with `text` in /tmp, removed when it goes.
 struct temp_file {
   std::string path;
