@@ -145,7 +145,8 @@ void echo_service::log_request(const datagram& request, const asio::ip::udp::end
 
 void echo_service::warn_unanswered(const datagram& request, const asio::ip::udp::endpoint& local,
                                    std::size_t reply_size, std::size_t max_payload) {
-  auto event = drop_event(drop_reasons::oversized, request.peer, request.destination.value_or(local.address()));
+  auto event = drop_event(drop_reasons::oversized, request.peer,
+                          request.destination.value_or(local.address()));
   event.add(fields::local_port, std::uint64_t{local.port()});
   event.write(spdlog::level::warn,
               fmt::format("{}: reply of {} bytes would exceed the largest UDP datagram ({}); "

@@ -3,8 +3,8 @@
 // Nothing is shared between workers while they run: each has its counters, its peer tally and its
 // abuse state; the kernel steers each source prefix to one worker (see net/socket_options.hpp).
 // Others talk to a worker only by posting to its io_context, and read its figures only through
-// the copy it publishes at each housekeeping (once a second) (and when it ends), under a lock of its own: the datagram
-// path itself never touches memory another thread writes.
+// the copy it publishes at each housekeeping (once a second) (and when it ends), under a lock of
+// its own: the datagram path itself never touches memory another thread writes.
 #pragma once
 
 #include <asio/executor_work_guard.hpp>

@@ -6,10 +6,10 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include <asio/ip/address.hpp>
-#include <asio/ip/udp.hpp>
 #include <algorithm>
 #include <array>
+#include <asio/ip/address.hpp>
+#include <asio/ip/udp.hpp>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -74,7 +74,7 @@ class last_peer {
     std::memcpy(&second, raw + 8, 8);
     if (((first ^ words_[0]) | (second ^ words_[1])) != 0) return false;
     if (size_ <= 16) return true;  // sockaddr_in: family, port, address and zeros
-    std::uint64_t third;  // sockaddr_in6: 28 bytes
+    std::uint64_t third;           // sockaddr_in6: 28 bytes
     std::uint32_t fourth;
     std::memcpy(&third, raw + 16, 8);
     std::memcpy(&fourth, raw + 24, 4);

@@ -7,8 +7,8 @@
 
 namespace udpecho::drop_reasons {
 
-inline constexpr std::string_view denied = "denied";                        // allow/deny
-inline constexpr std::string_view loop_low_port = "loop_low_port";          // loop rules, ...
+inline constexpr std::string_view denied = "denied";                // allow/deny
+inline constexpr std::string_view loop_low_port = "loop_low_port";  // loop rules, ...
 inline constexpr std::string_view loop_own_port = "loop_own_port";
 inline constexpr std::string_view loop_group_source = "loop_group_source";
 inline constexpr std::string_view loop_group_destination = "loop_group_destination";

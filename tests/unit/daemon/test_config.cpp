@@ -4,12 +4,11 @@
 #include <cstdio>
 #include <fstream>
 
-#include "daemon/config.hpp"
 #include "config_helpers.hpp"
+#include "daemon/config.hpp"
 
 using namespace udpecho;
 using namespace udpecho::testing;
-
 
 TEST_CASE("an empty file gives the defaults of the example") {
   const auto r = parse("");

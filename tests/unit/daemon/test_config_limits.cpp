@@ -8,8 +8,8 @@
 #include <fstream>
 #include <string>
 
-#include "daemon/config.hpp"
 #include "config_helpers.hpp"
+#include "daemon/config.hpp"
 
 using namespace udpecho;
 using namespace udpecho::testing;

@@ -100,8 +100,8 @@ TEST_CASE("admit_again runs only the checks of the datagram itself, and counts a
   CHECK(first.source_passed);
   REQUIRE(first.prefix != nullptr);
   // The same peer again: a bounced reply is still a loop drop, and the rate limit still counts.
-  const auto bounced = guard.admit_again(from("192.0.2.1", 40000, "server send data:x"),
-                                         reply_prefix, s);
+  const auto bounced =
+      guard.admit_again(from("192.0.2.1", 40000, "server send data:x"), reply_prefix, s);
   CHECK_FALSE(bounced.answer);
   CHECK(bounced.source_passed);
   CHECK(guard.admit_again(from("192.0.2.1", 40000), reply_prefix, s).answer);
