@@ -1,7 +1,12 @@
 /* echo-reference: the yardstick for bench/run. The least a UDP echo server can do: recvmmsg() up
  * to 64 datagrams, answer each with "server send data:" + payload through sendmmsg(). No logging,
- * no checks. It binds 127.0.0.1 (or ::1) only, prints "listening on HOST:PORT", and exits on
- * SIGTERM or SIGINT. */
+ * no checks. It binds 127.0.0.1 (or ::1 with -6) only, prints "listening on HOST:PORT", and exits
+ * on SIGTERM or SIGINT.
+ *
+ * With --epoll it also adds its socket to an epoll set it never waits on, as an event-driven
+ * server's socket always is. That alone costs the kernel work for every datagram: each one queued
+ * and each reply freed wakes the socket's wait queue, which is empty while a blocking server
+ * runs. bench/run measures it, to show how much of the gap to the plain reference is that. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,7 +31,17 @@ static void on_signal(int sig) {
 }
 
 int main(int argc, char** argv) {
-  const int v6 = argc > 1 && strcmp(argv[1], "-6") == 0;
+  int v6 = 0, in_epoll = 0;
+  for (int i = 1; i < argc; ++i) {
+    if (strcmp(argv[i], "-6") == 0) {
+      v6 = 1;
+    } else if (strcmp(argv[i], "--epoll") == 0) {
+      in_epoll = 1;
+    } else {
+      fprintf(stderr, "usage: echo-reference [-6] [--epoll]\n");
+      return 2;
+    }
+  }
   const int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
   struct sockaddr_storage local;
   socklen_t local_length = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
@@ -46,6 +62,14 @@ int main(int argc, char** argv) {
   }
   const unsigned port = ntohs(v6 ? ((struct sockaddr_in6*)&local)->sin6_port
                                  : ((struct sockaddr_in*)&local)->sin_port);
+  if (in_epoll) {
+    struct epoll_event event = {.events = EPOLLIN | EPOLLET, .data = {.fd = fd}};
+    const int set = epoll_create1(EPOLL_CLOEXEC);
+    if (set < 0 || epoll_ctl(set, EPOLL_CTL_ADD, fd, &event) != 0) {
+      perror("echo-reference: epoll");
+      return 1;
+    }
+  }
   printf("listening on %s:%u\n", v6 ? "[::1]" : "127.0.0.1", port);
   fflush(stdout);
 
