@@ -16,6 +16,17 @@
 
 using namespace udpecho;
 
+namespace {
+// Gives `w` a socket on 127.0.0.1, on a port the kernel chooses, starts it and returns the address.
+asio::ip::udp::endpoint serve_on_loopback(worker& w) {
+  auto socket = open_bound_socket(w.io(), {asio::ip::make_address("127.0.0.1"), 0}, false);
+  const auto where = socket.local_endpoint();
+  w.serve(std::make_unique<datagram_socket>(std::move(socket), false));
+  w.start();
+  return where;
+}
+}  // namespace
+
 TEST_CASE("workers = auto is one per usable CPU; a number is itself") {
   cpu_set_t cpus;
   CPU_ZERO(&cpus);
@@ -30,10 +41,7 @@ TEST_CASE("a worker answers on its own thread and its figures count what it answ
   settings->reply_prefix = "re:";
   settings->abuse.rate.rate = 0;
   worker w(1, settings);
-  auto socket = open_bound_socket(w.io(), {asio::ip::make_address("127.0.0.1"), 0}, false);
-  const auto where = socket.local_endpoint();
-  w.serve(std::make_unique<datagram_socket>(std::move(socket), false));
-  w.start();
+  const auto where = serve_on_loopback(w);
 
   asio::io_context io;
   asio::ip::udp::socket client(io, asio::ip::udp::endpoint(asio::ip::udp::v4(), 0));
@@ -85,10 +93,7 @@ TEST_CASE("new settings apply to the peer whose datagrams came just before them"
   denying->abuse = abuse_settings_from(parsed.config);
 
   worker w(1, open);
-  auto socket = open_bound_socket(w.io(), {asio::ip::make_address("127.0.0.1"), 0}, false);
-  const auto where = socket.local_endpoint();
-  w.serve(std::make_unique<datagram_socket>(std::move(socket), false));
-  w.start();
+  const auto where = serve_on_loopback(w);
   asio::io_context io;
   asio::ip::udp::socket client(io, asio::ip::udp::endpoint(asio::ip::udp::v4(), 0));
   char reply[64];
