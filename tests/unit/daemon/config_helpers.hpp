@@ -1,4 +1,5 @@
-// What the config unit tests share: parsing a text as the file udpechod.conf, and its one error.
+// What the unit tests share about configuration: parsing a text as the file udpechod.conf, its
+// one error, and the abuse settings a text gives.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -6,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "daemon/abuse/abuse_guard.hpp"
 #include "daemon/config.hpp"
 
 namespace udpecho::testing {
@@ -19,6 +21,13 @@ inline std::string only_error(std::string_view text) {
   const auto r = parse(text);
   REQUIRE(r.errors.size() == 1);
   return r.errors[0];
+}
+
+/// The abuse settings of a valid config `text`, for `workers` workers.
+inline abuse_settings abuse_settings_of(std::string_view text, unsigned workers = 1) {
+  const auto r = parse(text);
+  REQUIRE(r.ok());
+  return abuse_settings_from(r.config, workers);
 }
 
 }  // namespace udpecho::testing

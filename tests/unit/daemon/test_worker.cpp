@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "daemon/config.hpp"
+#include "config_helpers.hpp"
 #include "daemon/net/listeners.hpp"
 #include "daemon/worker.hpp"
 
@@ -88,9 +88,7 @@ TEST_CASE("new settings apply to the peer whose datagrams came just before them"
   open->reply_prefix = "re:";
   open->abuse.rate.rate = 0;
   auto denying = std::make_shared<echo_settings>(*open);
-  const auto parsed = parse_config("deny = 127.0.0.1\nrate_limit = 0\n", "test.conf");
-  REQUIRE(parsed.ok());
-  denying->abuse = abuse_settings_from(parsed.config);
+  denying->abuse = testing::abuse_settings_of("deny = 127.0.0.1\nrate_limit = 0\n");
 
   worker w(1, open);
   const auto where = serve_on_loopback(w);

@@ -3,10 +3,11 @@
 #include <spdlog/spdlog.h>
 #include <array>
 
+#include "../config_helpers.hpp"
 #include "daemon/abuse/abuse_guard.hpp"
-#include "daemon/config.hpp"
 
 using namespace udpecho;
+using testing::abuse_settings_of;
 
 namespace {
 constexpr std::int64_t s = 1'000'000'000;
@@ -19,17 +20,12 @@ datagram_facts from(const char* address, std::uint16_t port, std::string_view pa
   return facts_of(peer, payload);
 }
 
-abuse_settings settings(std::string_view text) {
-  const auto parsed = parse_config(text, "test.conf");
-  REQUIRE(parsed.ok());
-  return abuse_settings_from(parsed.config);
-}
 }  // namespace
 
 TEST_CASE("access control comes first, then loop rules, then the rate limit") {
   spdlog::set_level(spdlog::level::off);
-  abuse_guard guard(settings("deny = 192.0.2.66\nrate_limit = 1\nrate_burst = 1\n"
-                             "rate_prefix_v4 = 32\n"),
+  abuse_guard guard(abuse_settings_of("deny = 192.0.2.66\nrate_limit = 1\nrate_burst = 1\n"
+                                      "rate_prefix_v4 = 32\n"),
                     1);
   // Denied and from a low port: counted as denied only.
   CHECK_FALSE(guard.admit(from("192.0.2.66", 7), own, reply_prefix, s).answer);
@@ -52,13 +48,14 @@ TEST_CASE("access control comes first, then loop rules, then the rate limit") {
 
 TEST_CASE("exempt prefixes and rate_limit = 0 are never limited; reload keeps the rest") {
   spdlog::set_level(spdlog::level::off);
-  abuse_guard guard(settings("rate_limit = 1\nrate_burst = 1\nrate_exempt = 10.0.0.0/8\n"), 2);
+  abuse_guard guard(abuse_settings_of("rate_limit = 1\nrate_burst = 1\nrate_exempt = 10.0.0.0/8\n"),
+                    2);
   for (int i = 0; i < 100; ++i) {
     CHECK(guard.admit(from("10.1.2.3", 40000), own, reply_prefix, s).answer);
   }
   CHECK(guard.admit(from("192.0.2.1", 40000), own, reply_prefix, s).answer);
   CHECK_FALSE(guard.admit(from("192.0.2.1", 40000), own, reply_prefix, s).answer);
-  guard.configure(settings("rate_limit = 0\n"));
+  guard.configure(abuse_settings_of("rate_limit = 0\n"));
   for (int i = 0; i < 100; ++i) {
     CHECK(guard.admit(from("192.0.2.1", 40000), own, reply_prefix, s).answer);
   }
@@ -68,15 +65,14 @@ TEST_CASE("exempt prefixes and rate_limit = 0 are never limited; reload keeps th
 
 TEST_CASE("loop_protection = no answers what the rules would drop") {
   spdlog::set_level(spdlog::level::off);
-  abuse_guard guard(settings("loop_protection = no\n"), 3);
+  abuse_guard guard(abuse_settings_of("loop_protection = no\n"), 3);
   CHECK(guard.admit(from("192.0.2.1", 7), own, reply_prefix, s).answer);
   CHECK(guard.admit(from("192.0.2.1", 5002, "server send data:x"), own, reply_prefix, s).answer);
 }
 
 TEST_CASE("workers share the table; each applies the full rate to the prefixes steered to it") {
-  const auto parsed =
-      parse_config("rate_limit = 100\nrate_burst = 200\nrate_table_size = 1000\n", "test.conf");
-  const auto quarter = abuse_settings_from(parsed.config, 4);
+  const auto quarter =
+      abuse_settings_of("rate_limit = 100\nrate_burst = 200\nrate_table_size = 1000\n", 4);
   CHECK(quarter.rate.rate == 100);
   CHECK(quarter.rate.burst == 200);
   CHECK(quarter.rate.table_size == 250);
@@ -84,7 +80,7 @@ TEST_CASE("workers share the table; each applies the full rate to the prefixes s
 
 TEST_CASE("admit_again runs only the checks of the datagram itself, and counts as admit does") {
   spdlog::set_level(spdlog::level::off);
-  abuse_guard guard(settings("deny = 192.0.2.66\nrate_limit = 1\nrate_burst = 2\n"), 4);
+  abuse_guard guard(abuse_settings_of("deny = 192.0.2.66\nrate_limit = 1\nrate_burst = 2\n"), 4);
   // Denied, or from a port the loop rules drop: the source did not pass, and says so.
   const auto denied = guard.admit(from("192.0.2.66", 40000), own, reply_prefix, s);
   CHECK_FALSE(denied.answer);

@@ -13,14 +13,15 @@
 #include <string>
 #include <vector>
 
+#include "../config_helpers.hpp"
 #include "daemon/abuse/abuse_guard.hpp"
-#include "daemon/config.hpp"
 #include "daemon/echo_service.hpp"
 #include "daemon/log_event.hpp"
 #include "daemon/net/listeners.hpp"
 #include "daemon/systemd/journal_sink.hpp"
 
 using namespace udpecho;
+using testing::abuse_settings_of;
 
 namespace {
 
@@ -92,12 +93,6 @@ bool admit(abuse_guard& guard, const datagram& d, std::span<const std::uint16_t>
   return guard.admit(facts, own_ports, reply_prefix, now).answer;
 }
 
-abuse_settings settings(std::string_view text) {
-  const auto parsed = parse_config(text, "test.conf");
-  REQUIRE(parsed.ok());
-  return abuse_settings_from(parsed.config);
-}
-
 }  // namespace
 
 TEST_CASE("a plain line carries MESSAGE, PRIORITY and SYSLOG_IDENTIFIER only") {
@@ -144,7 +139,7 @@ TEST_CASE("a datagram's fields: peer (mapped IPv4 as plain IPv4), local address 
 
 TEST_CASE("drops name their reason: denied and each loop rule") {
   auto sink = capture();
-  abuse_guard guard(settings("deny = 192.0.2.66\n"), 1);
+  abuse_guard guard(abuse_settings_of("deny = 192.0.2.66\n"), 1);
   CHECK_FALSE(admit(guard, from("192.0.2.66", 40000), own, "echo:", s));
   CHECK_FALSE(admit(guard, from("192.0.2.1", 19), own, "echo:", s));
   CHECK_FALSE(admit(guard, from("192.0.2.2", 5002), own, "echo:", s));
@@ -174,7 +169,7 @@ TEST_CASE("drops name their reason: denied and each loop rule") {
 
 TEST_CASE("rate limiting: start and stop with UDPECHO_PREFIX, the stop with UDPECHO_DROPPED") {
   auto sink = capture();
-  abuse_guard guard(settings("rate_limit = 1\nrate_burst = 1\n"), 3);
+  abuse_guard guard(abuse_settings_of("rate_limit = 1\nrate_burst = 1\n"), 3);
   CHECK(admit(guard, from("127.0.0.9", 40000), own, "echo:", s));
   for (int i = 0; i < 5; ++i) CHECK_FALSE(admit(guard, from("127.0.0.9", 40000), own, "echo:", s));
   guard.tick(60 * s);
@@ -203,7 +198,7 @@ TEST_CASE("rate limiting: start and stop with UDPECHO_PREFIX, the stop with UDPE
 
 TEST_CASE("suppression summaries carry UDPECHO_PREFIX and UDPECHO_SUPPRESSED") {
   auto sink = capture();
-  abuse_guard guard(settings("deny = 192.0.2.0/24\n"), 4);
+  abuse_guard guard(abuse_settings_of("deny = 192.0.2.0/24\n"), 4);
   for (int i = 0; i < 30; ++i) admit(guard, from("192.0.2.7", 40000), own, "echo:", s);
   guard.tick(20 * s);
   const auto& r = sink->records.back();
@@ -241,7 +236,7 @@ TEST_CASE("a hostile payload cannot add or change a field") {
   auto sink = capture(spdlog::level::info);
   asio::io_context io;
   echo_service service(std::make_shared<const echo_settings>(
-      echo_settings{"echo:", 256, settings("loop_protection = no\n"), {}}));
+      echo_settings{"echo:", 256, abuse_settings_of("loop_protection = no\n"), {}}));
   auto bound = open_bound_socket(io, {asio::ip::make_address("127.0.0.1"), 0}, false);
   const auto server = bound.local_endpoint();
   service.serve(io, std::make_unique<datagram_socket>(std::move(bound), false));
