@@ -101,11 +101,6 @@ void datagram_socket::retire(std::size_t drain_batches, bool hand_over) {
   socket_.cancel(ignored);  // a pending wait ends with operation_aborted; see receive()
 }
 
-void datagram_socket::close() {
-  asio::error_code ignored;
-  socket_.close(ignored);
-}
-
 // Inline into receive(), its only caller, which runs it for every datagram.
 [[gnu::always_inline]] inline void datagram_socket::decode(std::size_t index) {
   auto& b = *buffers_;
@@ -259,11 +254,6 @@ void datagram_socket::add_packet_info(std::size_t index, const datagram& request
     std::memcpy(CMSG_DATA(c), &info, sizeof info);
     header.msg_controllen = CMSG_SPACE(sizeof info);
   }
-}
-
-asio::awaitable<void> datagram_socket::send(const datagram& request, std::string_view prefix,
-                                            std::string_view payload) {
-  if (queue_reply(request, prefix, payload)) co_await flush();
 }
 
 asio::awaitable<void> datagram_socket::flush() {

@@ -1,8 +1,9 @@
 // The daemon's UDP socket layer: one datagram per co_await above, batched system calls below.
 //
-// receive() hands out one datagram at a time from a recvmmsg() batch; send() queues a reply that
-// is written with sendmmsg() when the batch is drained or the queue is full. Replies leave from
-// the address their request was sent to (IP_PKTINFO / IPV6_PKTINFO) on wildcard sockets.
+// try_receive() and receive() hand out one datagram at a time from a recvmmsg() batch;
+// queue_reply() queues a reply that is written with sendmmsg() when the batch is drained or the
+// queue is full. Replies leave from the address their request was sent to (IP_PKTINFO /
+// IPV6_PKTINFO) on wildcard sockets.
 #pragma once
 
 #include <netinet/in.h>
@@ -78,10 +79,6 @@ class datagram_socket {
     return queued_ == datagram_batch_size;
   }
 
-  /// queue_reply(), and flush() when the queue is full.
-  asio::awaitable<void> send(const datagram& request, std::string_view prefix,
-                             std::string_view payload);
-
   /// Sends every queued reply. A reply the kernel refuses is counted and dropped; the rest go.
   asio::awaitable<void> flush();
 
@@ -94,7 +91,6 @@ class datagram_socket {
   /// the sockets bound beside it and the drain loses nothing (see stop_receiving_new).
   void retire(std::size_t drain_batches, bool hand_over);
   bool retiring() const { return retiring_; }
-  void close();
 
  private:
   struct batch_buffers;
@@ -123,7 +119,7 @@ class datagram_socket {
   bool yielded_ = false;       // the event loop ran since the last recvmmsg()
   bool flush_waited_ = false;  // ... because flush() waited for room to send (since receive())
   socket_error_counters errors_;
-  asio::ip::udp::endpoint local_endpoint_;  // kept, so that it is known after close() too
+  asio::ip::udp::endpoint local_endpoint_;  // kept: asking the kernel would be a system call
   bool retiring_ = false;
   std::size_t drain_batches_ = 0;  // batches retire() still lets receive() read
 };
