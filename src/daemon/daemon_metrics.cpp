@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <asio/use_awaitable.hpp>
 #include <chrono>
 
 #include "common/endpoint.hpp"
@@ -32,7 +31,7 @@ daemon_metrics::daemon_metrics(asio::io_context& io, server& daemon)
               .count()),
       endpoint_(io, [this] { return gather(); }) {}
 
-asio::awaitable<metrics_snapshot> daemon_metrics::gather() const {
+metrics_snapshot daemon_metrics::gather() const {
   // The same sum the stop summary makes, with every worker's part as of now.
   daemon_.refresh_figures();
   const auto t = daemon_.figures();
@@ -62,7 +61,7 @@ asio::awaitable<metrics_snapshot> daemon_metrics::gather() const {
   s.reloads_failed = reloads_failed_;
   s.start_time_seconds = start_time_seconds_;
   s.version = UDPECHO_VERSION;
-  co_return s;
+  return s;
 }
 
 void daemon_metrics::log_serving() const {

@@ -35,7 +35,7 @@ class daemon_metrics {
   void stop() { endpoint_.close(); }
 
  private:
-  asio::awaitable<metrics_snapshot> gather() const;
+  metrics_snapshot gather() const;
   void log_serving() const;
 
   server& daemon_;

@@ -65,7 +65,6 @@ class server {
 
   std::size_t workers() const { return workers_.size(); }
   std::size_t sockets() const { return listeners_.size(); }
-  const daemon_config& config() const { return config_; }
 
  private:
   /// One address:port the daemon listens on; each worker has its own socket there.

@@ -47,10 +47,6 @@ std::string http_response(std::string_view status, std::string_view content_type
 
 }  // namespace
 
-asio::awaitable<metrics_snapshot> ready_snapshot(metrics_snapshot snapshot) {
-  co_return snapshot;
-}
-
 asio::awaitable<void> answer_connection(metrics_endpoint* self,
                                         std::shared_ptr<metrics_endpoint::connection> peer) {
   // Errors end the exchange: the peer went away, or the deadline or close() closed the socket.
@@ -66,7 +62,7 @@ asio::awaitable<void> answer_connection(metrics_endpoint* self,
   if (!error) {
     if (verdict == request_verdict::metrics) {
       peer->reply = http_response("200 OK", exposition_content_type,
-                                  self->exposition_.render(co_await self->provider_()));
+                                  self->exposition_.render(self->provider_()));
     } else if (verdict == request_verdict::not_found) {
       peer->reply = http_response("404 Not Found", "text/plain; charset=utf-8",
                                   "Not found: the metrics are at /metrics\n");

@@ -27,10 +27,7 @@ struct metrics_limits {
 };
 
 /// Gathers the figures for one scrape; called on the endpoint's event loop, once per GET /metrics.
-using snapshot_provider = std::function<asio::awaitable<metrics_snapshot>()>;
-
-/// A provider's answer when the figures are at hand (no other thread to ask).
-asio::awaitable<metrics_snapshot> ready_snapshot(metrics_snapshot snapshot);
+using snapshot_provider = std::function<metrics_snapshot()>;
 
 class metrics_endpoint {
  public:

@@ -19,7 +19,6 @@ namespace udpecho {
 namespace {
 
 std::atomic<std::uint64_t> dropped{0};
-std::atomic<bool> nonblocking{false};
 std::once_flag first_send;
 
 bool is_unix_datagram_socket(int fd) {
@@ -36,7 +35,7 @@ int send_first(const iovec* entries, int count) {
   const int probe = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (probe >= 0) close(probe);
   const int result = sd_journal_sendv(entries, count);
-  if (probe >= 0 && is_unix_datagram_socket(probe)) nonblocking = set_non_blocking(probe);
+  const bool nonblocking = probe >= 0 && is_unix_datagram_socket(probe) && set_non_blocking(probe);
   if (!nonblocking) {
     sd_journal_send(
         "MESSAGE=journal: could not make libsystemd's socket non-blocking; a full "
@@ -115,10 +114,6 @@ void journal_sink::sink_it_(const spdlog::details::log_msg& message) {
 
 std::uint64_t journal_records_dropped() {
   return dropped;
-}
-
-bool journal_socket_nonblocking() {
-  return nonblocking;
 }
 
 }  // namespace udpecho

@@ -37,8 +37,4 @@ class journal_sink final : public spdlog::sinks::base_sink<spdlog::details::null
 /// Records sd_journal_sendv() refused (journal full, or gone) since the start.
 std::uint64_t journal_records_dropped();
 
-/// False when the journal socket could not be made non-blocking: a full journal then delays the
-/// daemon instead of losing records. Known after the first record.
-bool journal_socket_nonblocking();
-
 }  // namespace udpecho
