@@ -44,9 +44,10 @@ void server::start(const daemon_config& config) {
   std::size_t count = resolve_worker_count(config.workers);
   const auto activation = listen_fds_from_environment();
   if (!activation.ok()) throw startup_error("socket activation: " + activation.error);
-  // The own ports are known once the sockets are bound; the settings are built again then.
+  // Worker 1 opens the first sockets; the own ports, which its settings name, are known after.
   workers_.push_back(std::make_unique<worker>(1, settings_for(config, count, {})));
   opened_sockets opened;
+  std::shared_ptr<const echo_settings> settings;
   try {
     if (activation.count > 0) {
       socket_activated_ = true;
@@ -62,9 +63,10 @@ void server::start(const daemon_config& config) {
       }
       listeners_ = bind_listeners(config.bind, config.port, v6_only, 1, opened);
     }
+    settings = settings_for(config, count, listeners_);
     while (workers_.size() < count) {
-      workers_.push_back(std::make_unique<worker>(static_cast<unsigned>(workers_.size() + 1),
-                                                  settings_for(config, count, listeners_)));
+      workers_.push_back(
+          std::make_unique<worker>(static_cast<unsigned>(workers_.size() + 1), settings));
     }
     bind_for_workers(listeners_, 1, opened);
   } catch (const std::exception& e) {
@@ -72,8 +74,7 @@ void server::start(const daemon_config& config) {
     throw startup_error(e.what());
   }
   if (count > 1) steer(listeners_, opened, count, config, false);
-  const auto settings = settings_for(config, count, listeners_);
-  for (auto& w : workers_) w->update(settings);
+  workers_.front()->update(settings);
   for (const auto& l : listeners_) spdlog::info("listening on {}", format_endpoint(l.endpoint));
   hand_over(opened);
   for (auto& w : workers_) w->start();
@@ -82,7 +83,8 @@ void server::start(const daemon_config& config) {
 void server::adopt_inherited_sockets(int count, std::size_t& worker_count, opened_sockets& opened) {
   for (auto& socket : adopt_listen_fds(workers_.front()->io(), count)) {
     const int descriptor = socket.native_handle();
-    if (worker_count > 1 && !has_reuse_port(descriptor)) {
+    const bool shareable = has_reuse_port(descriptor);
+    if (worker_count > 1 && !shareable) {
       // Sharing the one descriptor would wake every worker for each datagram and split each
       // source's traffic between them, which per-worker limits cannot allow for.
       spdlog::warn(
@@ -91,7 +93,7 @@ void server::adopt_inherited_sockets(int count, std::size_t& worker_count, opene
           worker_count, worker_count);
       worker_count = 1;
     }
-    if (!has_reuse_port(descriptor)) max_workers_ = 1;
+    if (!shareable) max_workers_ = 1;
     const listener where{socket.local_endpoint(), is_v6_only(descriptor)};
     listeners_.push_back(where);
     opened.push_back({0, where, std::move(socket)});
