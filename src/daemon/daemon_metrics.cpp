@@ -80,9 +80,8 @@ void daemon_metrics::start(const std::optional<listen_address>& where) {
 
 bool daemon_metrics::prepare_reload(const std::optional<listen_address>& next) {
   prepared_.reset();
-  changing_ = next != current_;
   next_ = next;
-  if (!changing_ || !next) return true;
+  if (next == current_ || !next) return true;
   try {
     prepared_.emplace(endpoint_.open(tcp_endpoint(*next)));
   } catch (const std::system_error& e) {
@@ -91,7 +90,6 @@ bool daemon_metrics::prepare_reload(const std::optional<listen_address>& next) {
                fmt::format("reload failed: metrics_listen {}: {}; still serving with the previous "
                            "configuration",
                            format_endpoint(next->address, next->port), e.code().message()));
-    changing_ = false;
     return false;
   }
   return true;
@@ -99,7 +97,8 @@ bool daemon_metrics::prepare_reload(const std::optional<listen_address>& next) {
 
 void daemon_metrics::finish_reload(bool applied) {
   ++(applied ? reloads_ok_ : reloads_failed_);
-  if (applied && changing_) {
+  // Applied only after prepare_reload() succeeded for this reload, so next_ is its address.
+  if (applied && next_ != current_) {
     current_ = next_;
     if (prepared_) {
       endpoint_.serve(std::move(*prepared_));
@@ -110,7 +109,6 @@ void daemon_metrics::finish_reload(bool applied) {
     }
   }
   prepared_.reset();  // not applied: the new socket is closed unused
-  changing_ = false;
 }
 
 }  // namespace udpecho

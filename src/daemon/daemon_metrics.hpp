@@ -44,7 +44,6 @@ class daemon_metrics {
   std::uint64_t reloads_failed_ = 0;
   std::optional<listen_address> current_;
   std::optional<listen_address> next_;
-  bool changing_ = false;
   std::optional<asio::ip::tcp::acceptor> prepared_;
   metrics_endpoint endpoint_;
 };
