@@ -6,7 +6,6 @@
 #include <string_view>
 
 #include "common/endpoint.hpp"
-#include "common/escape.hpp"
 #include "common/option_parser.hpp"
 #include "common/text.hpp"
 
@@ -83,35 +82,32 @@ std::string apply(client_options& options, const option_spec& spec, const std::s
   if (spec.long_name == "timeout") {
     auto seconds = parse_seconds(value);
     if (!seconds || seconds->count() < 1000) {
-      return fmt::format("{}: '{}' is not a time in seconds (0.001-86400)", name,
-                         escape_bytes(value, 200));
+      return fmt::format("{}: {} is not a time in seconds (0.001-86400)", name, quoted(value, 200));
     }
     options.timeout = *seconds;
   } else if (spec.long_name == "retries") {
     auto retries = parse_number<unsigned>(value, 0, 100);
     if (!retries)
-      return fmt::format("{}: '{}' is not a number of retries (0-100)", name,
-                         escape_bytes(value, 200));
+      return fmt::format("{}: {} is not a number of retries (0-100)", name, quoted(value, 200));
     options.retries = *retries;
   } else if (spec.short_name == 'c') {
     auto count = parse_number<std::uint64_t>(value, 1, 1000000);
     if (!count)
-      return fmt::format("{}: '{}' is not a probe count (1-1000000)", name,
-                         escape_bytes(value, 200));
+      return fmt::format("{}: {} is not a probe count (1-1000000)", name, quoted(value, 200));
     options.count = *count;
   } else if (spec.short_name == 'i') {
     // Bounded below so that probe mode cannot be turned into a flood.
     auto seconds = parse_seconds(value);
     if (!seconds || seconds->count() < 10000) {
-      return fmt::format("{}: '{}' is not an interval in seconds (0.01-86400)", name,
-                         escape_bytes(value, 200));
+      return fmt::format("{}: {} is not an interval in seconds (0.01-86400)", name,
+                         quoted(value, 200));
     }
     options.interval = *seconds;
   } else if (spec.short_name == 's') {
     auto size = parse_number<std::size_t>(value, min_probe_size, max_probe_size);
     if (!size) {
-      return fmt::format("{}: '{}' is not a probe size ({}-{} bytes)", name,
-                         escape_bytes(value, 200), min_probe_size, max_probe_size);
+      return fmt::format("{}: {} is not a probe size ({}-{} bytes)", name, quoted(value, 200),
+                         min_probe_size, max_probe_size);
     }
     options.size = *size;
   } else if (spec.short_name == '4') {
@@ -147,7 +143,7 @@ client_options_result parse_client_options(const std::vector<std::string>& args)
       });
   if (!result.error.empty()) return result;
   if (positional.size() > 2) {
-    result.error = fmt::format("unexpected argument '{}'", escape_bytes(positional[2], 200));
+    result.error = fmt::format("unexpected argument {}", quoted(positional[2], 200));
     return result;
   }
   if (!positional.empty()) {
@@ -161,7 +157,7 @@ client_options_result parse_client_options(const std::vector<std::string>& args)
     auto port = parse_port(positional[1]);
     if (!port || *port == 0) {
       result.error =
-          fmt::format("'{}' is not a port to send to (1-65535)", escape_bytes(positional[1], 200));
+          fmt::format("{} is not a port to send to (1-65535)", quoted(positional[1], 200));
       return result;
     }
     options.port = *port;

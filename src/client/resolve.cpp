@@ -6,7 +6,7 @@
 
 #include "client/async.hpp"
 #include "common/endpoint.hpp"
-#include "common/escape.hpp"
+#include "common/text.hpp"
 
 namespace udpecho {
 
@@ -44,8 +44,7 @@ asio::awaitable<resolved_target> resolve_target(std::string host, std::uint16_t 
   if (auto literal = parse_ip_literal(host)) {
     const auto address = unmap_v4(*literal);
     if (!fits(address, family)) {
-      target.error =
-          fmt::format("'{}' is not an {} address", escape_bytes(host, 200), family_name(family));
+      target.error = fmt::format("{} is not an {} address", quoted(host, 200), family_name(family));
     } else {
       target.endpoint = asio::ip::udp::endpoint(address, port);
     }
@@ -67,7 +66,7 @@ asio::awaitable<resolved_target> resolve_target(std::string host, std::uint16_t 
         co_await resolver.async_resolve(protocol, host, service, flags, use_tuple);
   }
   if (error) {
-    target.error = fmt::format("cannot resolve '{}': {}", escape_bytes(host, 200), error.message());
+    target.error = fmt::format("cannot resolve {}: {}", quoted(host, 200), error.message());
     co_return target;
   }
   std::vector<asio::ip::address> addresses;
@@ -75,8 +74,7 @@ asio::awaitable<resolved_target> resolve_target(std::string host, std::uint16_t 
   if (auto address = pick_address(addresses, family)) {
     target.endpoint = asio::ip::udp::endpoint(*address, port);
   } else {
-    target.error =
-        fmt::format("'{}' has no {} address", escape_bytes(host, 200), family_name(family));
+    target.error = fmt::format("{} has no {} address", quoted(host, 200), family_name(family));
   }
   co_return target;
 }

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <optional>
 
-#include "common/escape.hpp"
+#include "common/text.hpp"
 
 namespace udpecho {
 namespace {
@@ -52,14 +52,14 @@ std::string walk_command_line(const std::vector<std::string>& args,
     } else if (arg.size() >= 2 && arg[0] == '-') {
       spec = find_short(specs, arg[1]);
       if (spec != nullptr && arg.size() > 2) {
-        if (!spec->takes_value) return fmt::format("unknown option '{}'", escape_bytes(arg, 200));
+        if (!spec->takes_value) return fmt::format("unknown option {}", quoted(arg, 200));
         inline_value = arg.substr(2);
       }
     } else {
       if (auto error = on_argument(arg); !error.empty()) return error;
       continue;
     }
-    if (spec == nullptr) return fmt::format("unknown option '{}'", escape_bytes(arg, 200));
+    if (spec == nullptr) return fmt::format("unknown option {}", quoted(arg, 200));
     std::string value;
     if (spec->takes_value) {
       if (inline_value) {

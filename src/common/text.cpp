@@ -1,5 +1,7 @@
 #include "common/text.hpp"
 
+#include <fmt/format.h>
+
 #include "common/escape.hpp"
 
 namespace udpecho {
@@ -11,8 +13,12 @@ std::string_view trim(std::string_view text) {
   return text.substr(first, last - first + 1);
 }
 
-std::string quoted(std::string_view value) {
-  return "'" + escape_bytes(value, 80) + "'";
+std::string quoted(std::string_view value, std::size_t cut) {
+  return "'" + escape_bytes(value, cut) + "'";
+}
+
+std::string plural(std::size_t count, std::string_view noun) {
+  return fmt::format("{} {}{}", count, noun, count == 1 ? "" : "s");
 }
 
 std::vector<std::string_view> split_list(std::string_view text) {

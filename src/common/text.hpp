@@ -1,7 +1,9 @@
-// Small parsing helpers for what people type: config values, command lines, the environment.
+// Small helpers for text people type (config values, command lines, the environment) and read
+// (messages).
 #pragma once
 
 #include <charconv>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,8 +14,12 @@ namespace udpecho {
 /// `text` without the spaces, tabs and carriage returns at either end.
 std::string_view trim(std::string_view text);
 
-/// Shows a value inside an error message: 'value', escaped (it may hold anything) and cut short.
-std::string quoted(std::string_view value);
+/// Shows a value inside an error message: 'value', escaped (it may hold anything) and cut after
+/// `cut` bytes.
+std::string quoted(std::string_view value, std::size_t cut = 80);
+
+/// "1 socket", "2 sockets": `count` and `noun`, with an s unless the count is 1.
+std::string plural(std::size_t count, std::string_view noun);
 
 /// The items of a comma-separated list, each trimmed; "a, ,b" gives an empty middle item, and
 /// "" one empty item, so that callers can say what is wrong with it.

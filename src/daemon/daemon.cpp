@@ -12,6 +12,7 @@
 #include <functional>
 
 #include "common/endpoint.hpp"
+#include "common/text.hpp"
 #include "daemon/config_source.hpp"
 #include "daemon/daemon_metrics.hpp"
 #include "daemon/log_event.hpp"
@@ -42,8 +43,7 @@ void on_each_signal(asio::signal_set& signals, std::function<void(int)> action) 
 
 int refuse_to_start(const config_result& result) {
   for (const auto& error : result.errors) spdlog::error("{}", error);
-  spdlog::critical("not started: the configuration has {} error{}", result.total_errors(),
-                   result.total_errors() == 1 ? "" : "s");
+  spdlog::critical("not started: the configuration has {}", plural(result.total_errors(), "error"));
   return exit_config;
 }
 
@@ -54,7 +54,7 @@ void announce_ready(const server& daemon, notifier& manager) {
       .add("UDPECHO_SOCKETS", std::uint64_t{sockets})
       .add("UDPECHO_WORKERS", std::uint64_t{workers})
       .write(spdlog::level::info,
-             fmt::format("ready: serving {} socket{}{}", sockets, sockets == 1 ? "" : "s",
+             fmt::format("ready: serving {}{}", plural(sockets, "socket"),
                          workers > 1 ? fmt::format(" with {} workers", workers) : ""));
   manager.send("READY=1");
 }

@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 #include <string_view>
 
-#include "common/escape.hpp"
 #include "common/option_parser.hpp"
+#include "common/text.hpp"
 #include "daemon/config.hpp"
 
 namespace udpecho {
@@ -94,7 +94,7 @@ daemon_options_result parse_daemon_options(const std::vector<std::string>& args)
         return apply(result.options, spec, value);
       },
       [](const std::string& argument) {
-        return fmt::format("unexpected argument '{}'", escape_bytes(argument, 200));
+        return fmt::format("unexpected argument {}", quoted(argument, 200));
       });
   return result;
 }

@@ -9,6 +9,7 @@
 
 #include "common/endpoint.hpp"
 #include "common/escape.hpp"
+#include "common/text.hpp"
 #include "daemon/daemon_metrics.hpp"
 #include "daemon/log_event.hpp"
 #include "daemon/net/listeners.hpp"
@@ -19,14 +20,6 @@
 
 namespace udpecho {
 namespace {
-
-std::string plural(std::size_t count, const char* noun) {
-  return fmt::format("{} {}{}", count, noun, count == 1 ? "" : "s");
-}
-
-bool contains(const std::vector<asio::ip::address>& list, const asio::ip::address& address) {
-  return std::find(list.begin(), list.end(), address) != list.end();
-}
 
 bool same_steering(const daemon_config& a, const daemon_config& b) {
   return a.rate_prefix_v4 == b.rate_prefix_v4 && a.rate_prefix_v6 == b.rate_prefix_v6;

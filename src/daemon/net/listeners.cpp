@@ -9,13 +9,9 @@
 #include "daemon/net/socket_options.hpp"
 
 namespace udpecho {
-namespace {
-
 bool contains(const std::vector<asio::ip::address>& list, const asio::ip::address& address) {
   return std::find(list.begin(), list.end(), address) != list.end();
 }
-
-}  // namespace
 
 bool wants_v6_only(const std::vector<asio::ip::address>& bind) {
   return std::any_of(bind.begin(), bind.end(), [](const auto& address) { return address.is_v4(); });

@@ -18,6 +18,9 @@ class bind_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Whether `address` is in `list`.
+bool contains(const std::vector<asio::ip::address>& list, const asio::ip::address& address);
+
 /// "::" takes IPv4 as well, unless an IPv4 address is also configured: both would then claim the
 /// same IPv4 port. Decided from the whole `bind` list, never from a part of it.
 bool wants_v6_only(const std::vector<asio::ip::address>& bind);

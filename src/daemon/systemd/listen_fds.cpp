@@ -12,7 +12,6 @@
 #include <string_view>
 #include <system_error>
 
-#include "common/escape.hpp"
 #include "common/text.hpp"
 #include "daemon/net/socket_options.hpp"
 
@@ -31,16 +30,14 @@ listen_fds_env parse_listen_fds(const char* listen_pid, const char* listen_fds,
   if (listen_pid == nullptr || listen_fds == nullptr) return result;
   const auto pid = parse_number<std::int64_t>(listen_pid, 1, INT64_MAX);
   if (!pid) {
-    result.error =
-        fmt::format("LISTEN_PID='{}' is not a process ID", escape_bytes(listen_pid, 120));
+    result.error = fmt::format("LISTEN_PID={} is not a process ID", quoted(listen_pid, 120));
     return result;
   }
   if (*pid != own_pid) return result;
   // The ceiling only guards against nonsense; the manager passes what the .socket unit lists.
   const auto count = parse_number<int>(listen_fds, 0, 4096);
   if (!count) {
-    result.error =
-        fmt::format("LISTEN_FDS='{}' is not a descriptor count", escape_bytes(listen_fds, 120));
+    result.error = fmt::format("LISTEN_FDS={} is not a descriptor count", quoted(listen_fds, 120));
     return result;
   }
   result.count = *count;

@@ -94,8 +94,7 @@ notifier::notifier(notify_address address) : address_(address) {}
 notifier::~notifier() {
   if (fd_ >= 0) ::close(fd_);
   if (dropped_ > 0) {
-    spdlog::warn("{} message{} to the service manager dropped in all", dropped_,
-                 dropped_ == 1 ? "" : "s");
+    spdlog::warn("{} to the service manager dropped in all", plural(dropped_, "message"));
   }
 }
 
