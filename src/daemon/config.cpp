@@ -9,9 +9,9 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <map>
 
 #include "common/endpoint.hpp"
@@ -241,12 +241,11 @@ bool set_zone(asio::ip::address& address, std::string_view zone, std::string& re
     return false;
   }
   unsigned index = 0;
-  const auto [end, error] = std::from_chars(zone.data(), zone.data() + zone.size(), index);
-  char name[IF_NAMESIZE] = {};
-  if (zone.empty() || error != std::errc{} || end != zone.data() + zone.size()) {
+  if (const auto number = parse_number(zone, 0u, std::numeric_limits<unsigned>::max())) {
+    char name[IF_NAMESIZE] = {};
+    index = ::if_indextoname(*number, name) != nullptr ? *number : 0;
+  } else {
     index = zone.size() < IF_NAMESIZE ? ::if_nametoindex(std::string(zone).c_str()) : 0;
-  } else if (::if_indextoname(index, name) == nullptr) {
-    index = 0;
   }
   if (index == 0) {
     reason = fmt::format("no network interface {}", quoted(zone));
