@@ -348,48 +348,50 @@ config_result parse_config(std::string_view text, std::string_view file_name) {
     const auto line = trim(raw_line);
     start = end + 1;
     ++line_number;
-    auto fail = [&](std::string_view what) {
+    // Counts an error on this line. `what` builds its text, and is called only for the errors
+    // shown: a hostile file may hold millions, and the unknown-key suggestion costs the key's
+    // length times every key's.
+    auto fail = [&](auto what) {
       ++result.error_count;
       if (result.errors.size() < max_shown_errors) {
-        result.errors.push_back(fmt::format("{}:{}: {}", file_name, line_number, what));
+        result.errors.push_back(fmt::format("{}:{}: {}", file_name, line_number, what()));
       }
     };
 
     if (raw_line.size() > max_line_bytes) {
-      fail(fmt::format("line is longer than {} bytes", max_line_bytes));
+      fail([&] { return fmt::format("line is longer than {} bytes", max_line_bytes); });
       continue;
     }
     if (line.empty() || line.front() == '#') continue;
     const auto equals = line.find('=');
     if (equals == std::string_view::npos) {
-      fail(fmt::format("expected 'key = value', got {}", quoted(line)));
+      fail([&] { return fmt::format("expected 'key = value', got {}", quoted(line)); });
       continue;
     }
     const auto key = trim(line.substr(0, equals));
     if (!is_key_name(key)) {
-      fail(fmt::format("{} is not a key name", quoted(key)));
+      fail([&] { return fmt::format("{} is not a key name", quoted(key)); });
       continue;
     }
     auto entry = std::find_if(key_table().begin(), key_table().end(),
                               [&](const key_entry& e) { return e.name == key; });
     if (entry == key_table().end()) {
-      // The suggestion costs the key's length times every key's: only for errors shown.
-      fail(result.errors.size() < max_shown_errors ? unknown_key_message(key) : std::string());
+      fail([&] { return unknown_key_message(key); });
       continue;
     }
     if (auto seen = first_line_of_key.find(key); seen != first_line_of_key.end()) {
-      fail(fmt::format("{}: set twice (first on line {})", key, seen->second));
+      fail([&] { return fmt::format("{}: set twice (first on line {})", key, seen->second); });
       continue;
     }
     first_line_of_key.emplace(std::string(key), line_number);
     std::string reason;
     auto value = unquote_value(line.substr(equals + 1), reason);
     if (value && has_control_character(*value)) {
-      fail(fmt::format("{}: control character in value", key));
+      fail([&] { return fmt::format("{}: control character in value", key); });
       continue;
     }
     if (!value || !entry->set(result.config, *value, reason)) {
-      fail(fmt::format("{}: {}", key, reason));
+      fail([&] { return fmt::format("{}: {}", key, reason); });
     }
   }
   if (result.error_count > result.errors.size()) {
